@@ -1,0 +1,53 @@
+"""CheckResult: the one result type of every numerical check.
+
+Invariant: ``ok`` is True exactly when ``error <= tolerance`` and both sides are finite; a check
+can always fail. ``stderr`` is None for exact or quadrature comparisons and the Monte Carlo
+standard error otherwise.
+
+>>> r = CheckResult("demo", lhs=1.0, rhs=1.0 + 1e-12, error=1e-12, tolerance=1e-8)
+>>> r.ok, str(r)
+(True, 'demo: lhs = 1.000000, rhs = 1.000000, |diff| 1e-12 <= 1e-08: ok')
+"""
+
+from __future__ import annotations
+
+import html
+import math
+from dataclasses import dataclass, field
+from typing import Optional
+
+
+@dataclass
+class CheckResult:
+    """The outcome of comparing two numbers that the mathematics says are equal."""
+
+    name: str
+    lhs: float
+    rhs: float
+    error: float
+    tolerance: float
+    stderr: Optional[float] = None
+    details: dict = field(default_factory=dict)
+    method: str = ""
+
+    @property
+    def ok(self) -> bool:
+        values = (self.lhs, self.rhs, self.error)
+        return all(math.isfinite(v) for v in values) and self.error <= self.tolerance
+
+    def __bool__(self) -> bool:
+        return self.ok
+
+    def __str__(self) -> str:
+        relation = "<=" if self.ok else ">"
+        how = f" ({self.method})" if self.method else ""
+        return (f"{self.name}: lhs = {self.lhs:.6f}, rhs = {self.rhs:.6f}, "
+                f"|diff| {self.error:.3g} {relation} {self.tolerance:.3g}{how}: "
+                f"{'ok' if self.ok else 'FAILED'}")
+
+    def _repr_html_(self) -> str:
+        colour = "#1b7837" if self.ok else "#b2182b"
+        rows = "".join(f"<tr><td>{html.escape(str(k))}</td><td>{html.escape(str(v))}</td></tr>"
+                       for k, v in self.details.items())
+        return (f"<div><b style='color:{colour}'>{'ok' if self.ok else 'FAILED'}</b> "
+                f"<code>{html.escape(str(self))}</code><table>{rows}</table></div>")

@@ -1,0 +1,263 @@
+"""SymPy expressions compiled into vectorized NumPy or autograd.numpy functions.
+
+Shape convention (the one convention of the package): a batch of n points in d dimensions is an
+array ``X`` of shape (n, d); a 1-D array is accepted when d == 1. A scalar field evaluates to
+shape (n,), a vector field to (n, d), a matrix field to (n, d, d). Parameters are keyword
+arguments holding scalars. Constant results are broadcast to the batch.
+
+Invariant: generated code is built only from validated identifiers (``v_<name>`` for variables,
+``p_<name>`` for parameters, ``_t<k>`` for common subexpressions) and SymPy's code printer; no
+user string is ever executed. The ``numpy`` backend runs on NumPy and SciPy; the ``autograd``
+backend runs on ``autograd.numpy`` and ``autograd.scipy.special`` so HIPS autograd can
+differentiate it.
+
+>>> import sympy, numpy as np
+>>> x, mu = sympy.symbols("x mu", real=True)
+>>> f = CompiledFunction("score", mu - x, (x,), (mu,), shape="scalar")
+>>> f(np.array([1.0, 2.0]), mu=0.5)
+array([-0.5, -1.5])
+"""
+
+from __future__ import annotations
+
+import functools
+import types
+from functools import cached_property
+
+import numpy
+import sympy
+from sympy.printing.numpy import SciPyPrinter
+
+from .errors import ScoresymInputError
+from .expressions import check_name
+
+BACKENDS = ("numpy", "autograd")
+SHAPES = ("scalar", "vector", "matrix")
+
+
+def backend_modules(backend: str) -> dict:
+    """The modules generated code sees as ``numpy`` and ``scipy`` for a backend."""
+    if backend == "numpy":
+        import scipy.special
+
+        return {"numpy": numpy, "scipy": types.SimpleNamespace(special=scipy.special)}
+    if backend == "autograd":
+        import autograd.numpy
+        import autograd.scipy.special
+
+        return {"numpy": autograd.numpy,
+                "scipy": types.SimpleNamespace(special=autograd.scipy.special)}
+    raise ScoresymInputError(f"backend must be one of {', '.join(BACKENDS)}, got {backend!r}")
+
+
+class _Printer(SciPyPrinter):
+    """SciPy's printer with our identifiers, plain float constants, and DiracDelta as 0."""
+
+    def __init__(self, names: dict):
+        super().__init__({"fully_qualified_modules": True, "strict": True})
+        self._names = names
+
+    def _print_Symbol(self, expr):
+        return self._names[expr]
+
+    def _print_NumberSymbol(self, expr):
+        return repr(float(expr))
+
+    _print_Pi = _print_Exp1 = _print_EulerGamma = _print_GoldenRatio = _print_NumberSymbol
+
+    def _print_DiracDelta(self, expr):
+        # Zero almost everywhere; generated code evaluates pointwise.
+        return "0.0"
+
+
+def generate_source(name: str, outputs: list, variables: tuple, params: tuple,
+                    shape: str) -> str:
+    """Python source of ``def <name>(X, <params>)`` evaluating ``outputs`` with one CSE pass.
+
+    >>> x = sympy.Symbol("x")
+    >>> print(generate_source("f", [sympy.tanh(x) / (1 + sympy.tanh(x)**2)], (x,), (), "scalar"))
+    def f(X):
+        v_x = X[:, 0]
+        _t0 = numpy.tanh(v_x)
+        return _rows(_t0/(_t0**2 + 1), X)
+    """
+    names = {v: f"v_{check_name(v.name, 'variable')}" for v in variables}
+    names.update({p: f"p_{check_name(p.name, 'param')}" for p in params})
+    replacements, reduced = sympy.cse(outputs, symbols=sympy.numbered_symbols("_t"),
+                                      order="none")
+    names.update({sym: sym.name for sym, _ in replacements})
+    printer = _Printer(names)
+    signature = ", ".join(["X"] + [names[p] for p in params])
+    lines = [f"def {name}({signature}):"]
+    lines += [f"    {names[v]} = X[:, {i}]" for i, v in enumerate(variables)
+              if any(e.has(v) for e in outputs)]
+    lines += [f"    {sym.name} = {_print(printer, e)}" for sym, e in replacements]
+    lines.append(f"    return {_result(printer, reduced, shape, len(variables))}")
+    return "\n".join(lines)
+
+
+def _print(printer: _Printer, expr: sympy.Expr) -> str:
+    try:
+        return printer.doprint(expr)
+    except Exception as exc:  # SymPy raises a bare PrintMethodNotImplementedError subclass
+        raise ScoresymInputError(f"cannot compile {expr}: {str(exc).splitlines()[0]}") from None
+
+
+def _result(printer: _Printer, reduced: list, shape: str, d: int) -> str:
+    items = [_print(printer, e) for e in reduced]
+    if shape == "scalar":
+        return f"_rows({items[0]}, X)"
+    if shape == "vector":
+        return f"_columns([{', '.join(items)}], X)"
+    rows = [f"[{', '.join(items[i * d:(i + 1) * d])}]" for i in range(d)]
+    return f"_matrix([{', '.join(rows)}], X)"
+
+
+def _rows(value, X, np):
+    """Broadcast a scalar or (n,) value to shape (n,)."""
+    return value + np.zeros(X.shape[0])
+
+
+def _columns(values, X, np):
+    return np.stack([_rows(v, X, np) for v in values], axis=1)
+
+
+def _matrix(rows, X, np):
+    return np.stack([_columns(row, X, np) for row in rows], axis=1)
+
+
+class CompiledFunction:
+    """A compiled scalar, vector or matrix field: call it as ``f(X, **params)``.
+
+    Attributes: ``name``, ``expr`` (the SymPy expression or Matrix), ``source`` (the generated
+    Python), ``backend``, ``variables``, ``params``.
+    """
+
+    def __init__(self, name, expr, variables, params, shape, backend="numpy"):
+        if shape not in SHAPES:
+            raise ValueError(f"shape must be one of {SHAPES}")
+        self.name, self.expr, self.shape = name, expr, shape
+        self.variables, self.params, self.backend = tuple(variables), tuple(params), backend
+        outputs = list(expr) if isinstance(expr, sympy.MatrixBase) else [expr]
+        self.source = generate_source(name, outputs, self.variables, self.params, shape)
+        self._function = self._build(backend_modules(backend))
+
+    def _build(self, modules: dict):
+        np = modules["numpy"]
+        namespace = dict(modules, functools=functools,
+                         _rows=functools.partial(_rows, np=np),
+                         _columns=functools.partial(_columns, np=np),
+                         _matrix=functools.partial(_matrix, np=np))
+        code = compile(self.source, f"<scoresym {self.name}>", "exec")
+        exec(code, namespace)  # the source holds only validated identifiers and printed SymPy
+        return namespace[self.name]
+
+    def __call__(self, X, **params):
+        points = as_points(X, len(self.variables), self.backend)
+        values = param_values(params, self.params, self.backend)
+        return self._function(points, *values)
+
+    def __repr__(self) -> str:
+        args = ", ".join(["X"] + [f"{p.name}=" for p in self.params])
+        return f"<compiled {self.shape} {self.name}({args}) [{self.backend}]>"
+
+
+def as_points(X, d: int, backend: str = "numpy"):
+    """Validate and return points as an (n, d) array; a 1-D array is accepted when d == 1.
+
+    >>> as_points([0.0, 1.0], 1).shape
+    (2, 1)
+    """
+    if _is_traced(X):
+        array = X
+    else:
+        try:
+            array = numpy.asarray(X, dtype=float)
+        except (TypeError, ValueError) as exc:
+            raise ScoresymInputError(f"X must be an array of real numbers: {exc}") from None
+    ndim = len(array.shape)
+    if ndim == 1 and d == 1:
+        return array[:, None] if not _is_traced(array) else array.reshape((-1, 1))
+    if ndim == 1:
+        raise ScoresymInputError(
+            f"X has shape {tuple(array.shape)} but the model has d = {d} variables: pass an "
+            f"(n, {d}) array (a single point is X.reshape(1, -1))")
+    if ndim != 2 or array.shape[1] != d:
+        raise ScoresymInputError(f"X must have shape (n, {d}), got {tuple(array.shape)}")
+    return array
+
+
+def param_values(given: dict, params: tuple, backend: str = "numpy") -> list:
+    """The values of ``params`` in order, from keyword arguments, each a real scalar."""
+    names = [p.name for p in params]
+    missing = [n for n in names if n not in given]
+    unknown = sorted(set(given) - set(names))
+    if missing or unknown:
+        parts = []
+        if missing:
+            parts.append(f"missing parameter(s): {', '.join(missing)}")
+        if unknown:
+            parts.append(f"unknown parameter(s): {', '.join(unknown)}")
+        expected = ", ".join(names) or "none"
+        raise ScoresymInputError(f"{'; '.join(parts)} (expected: {expected})")
+    return [_scalar(n, given[n]) for n in names]
+
+
+def _scalar(name: str, value):
+    if _is_traced(value):
+        if numpy.shape(value) != ():
+            raise ScoresymInputError(f"parameter {name} must be a scalar")
+        return value
+    try:
+        array = numpy.asarray(value, dtype=float)
+    except (TypeError, ValueError):
+        raise ScoresymInputError(
+            f"parameter {name} must be a real number, got {value!r}") from None
+    if array.shape != ():
+        raise ScoresymInputError(
+            f"parameter {name} must be a scalar, got an array of shape {array.shape}")
+    return float(array)
+
+
+def _is_traced(value) -> bool:
+    """True for autograd's traced values, which must pass through untouched."""
+    return type(value).__module__.startswith("autograd")
+
+
+class CompiledModel:
+    """The compiled operators of a :class:`~scoresym.model.Model`, each compiled on first use.
+
+    ``log_density`` (n,), ``score`` (n, d), ``hessian`` (n, d, d), ``laplacian`` (n,) and
+    ``hyvarinen`` (n,): each a :class:`CompiledFunction` called as ``f(X, **params)``.
+    """
+
+    def __init__(self, model, backend: str = "numpy"):
+        backend_modules(backend)  # validates the name
+        self.model, self.backend = model, backend
+
+    def _compile(self, name: str, expr, shape: str) -> CompiledFunction:
+        m = self.model
+        return CompiledFunction(name, expr, m.variables, m.params, shape, self.backend)
+
+    @cached_property
+    def log_density(self) -> CompiledFunction:
+        return self._compile("log_density", self.model.log_density, "scalar")
+
+    @cached_property
+    def score(self) -> CompiledFunction:
+        return self._compile("score", self.model.score, "vector")
+
+    @cached_property
+    def hessian(self) -> CompiledFunction:
+        return self._compile("hessian", self.model.hessian, "matrix")
+
+    @cached_property
+    def laplacian(self) -> CompiledFunction:
+        return self._compile("laplacian", self.model.laplacian, "scalar")
+
+    @cached_property
+    def hyvarinen(self) -> CompiledFunction:
+        return self._compile("hyvarinen", self.model.hyvarinen, "scalar")
+
+    def __repr__(self) -> str:
+        return f"<compiled {self.model!r} [{self.backend}]>"

@@ -1,0 +1,340 @@
+"""Model: an unnormalized density f(x; theta) and its exact score-matching operators.
+
+Invariant: ``Model.log_density`` is log f written without log Z; every operator (score, Hessian,
+Laplacian, Hyvarinen integrand) is an exact SymPy object derived from it with respect to the
+variables only, computed on first use and cached. Points are rows: a batch of n points in d
+dimensions is an array of shape (n, d) (see :mod:`scoresym.compile`).
+
+>>> m = Model.from_string("exp(-(x - mu)**2 / (2*s2))", variables="x", params="mu s2",
+...                       positive="s2")
+>>> m.score[0]
+(mu - x)/s2
+>>> m.laplacian
+-1/s2
+"""
+
+from __future__ import annotations
+
+from functools import cached_property
+
+import sympy
+
+from .errors import ScoresymInputError
+from .expressions import check_name, parse_expression, split_names
+
+KINDS = ("density", "log", "energy")
+_TIDY_MAX_OPS = 60
+
+
+class Model:
+    """An unnormalized density over real variables, with parameters and a domain.
+
+    Parameters
+    ----------
+    log_density : sympy.Expr or str
+        log f (``kind="log"``, the default), f itself (``kind="density"``) or the energy -log f
+        (``kind="energy"``). A string is parsed safely (see :mod:`scoresym.expressions`).
+    variables, params : str or sequence of str or sympy.Symbol
+        Space- or comma-separated names, or a sequence. Names become real Symbols (a variable whose
+        domain is (0, oo) becomes a positive Symbol); Symbols are used as they are.
+    domain : dict, optional
+        ``{variable: (lo, hi)}``, each default ``(-oo, oo)``.
+    positive : str or sequence, optional
+        Parameters declared positive, e.g. ``positive="s2"``.
+    name : str, optional
+        A label used in reports.
+
+    >>> import sympy
+    >>> x = sympy.Symbol("x", real=True)
+    >>> lam = sympy.Symbol("lam", positive=True)
+    >>> m = Model(log_density=-lam * x, variables=[x], params=[lam], domain={"x": (0, sympy.oo)})
+    >>> m.score, m.dim
+    (Matrix([[-lam]]), 1)
+    """
+
+    def __init__(self, log_density, variables, params=(), domain=None, positive=None,
+                 kind="log", name=None):
+        positive_names = set(split_names(positive, "positive parameter"))
+        variable_specs = split_names(variables, "variable")
+        if not variable_specs:
+            raise ScoresymInputError("a model needs at least one variable")
+        bounds = _domain_by_name(domain, variable_specs)
+        self.variables = tuple(_variable_symbol(v, bounds.get(_name_of(v))) for v in variable_specs)
+        self.params = tuple(_param_symbol(p, positive_names) for p in split_names(params, "param"))
+        _check_distinct(self.variables, self.params)
+        unknown = positive_names - {p.name for p in self.params}
+        if unknown:
+            raise ScoresymInputError(
+                f"positive names parameters that are not declared: {', '.join(sorted(unknown))}")
+        self.domain = {v: bounds.get(v.name, (-sympy.oo, sympy.oo)) for v in self.variables}
+        self.name = name
+        expr = self._as_expression(log_density)
+        self.log_density = _log_density_of(expr, kind)
+        self._check_log_density()
+        self._compiled = {}
+
+    @classmethod
+    def from_string(cls, text, variables, params=(), kind="density", domain=None,
+                    positive=None, name=None):
+        """Build a model from a string: f (``kind="density"``), log f or an energy -log f.
+
+        >>> Model.from_string("x**4/4 - a*x**2", "x", "a", kind="energy").log_density
+        a*x**2 - x**4/4
+        """
+        if not isinstance(text, str):
+            raise ScoresymInputError(f"expected a string, got {type(text).__name__}")
+        return cls(text, variables, params, domain=domain, positive=positive, kind=kind,
+                   name=name)
+
+    # --- construction helpers ---------------------------------------------------------------
+
+    def _as_expression(self, value) -> sympy.Expr:
+        names = {s.name: s for s in self.variables + self.params}
+        if isinstance(value, str):
+            return parse_expression(value, names)
+        if isinstance(value, (int, float)) or not isinstance(value, sympy.Basic):
+            raise ScoresymInputError(
+                f"log_density must be a SymPy expression or a string, got {type(value).__name__}")
+        if not isinstance(value, sympy.Expr) or isinstance(value, sympy.MatrixBase):
+            raise ScoresymInputError(f"log_density must be a scalar expression, got {value}")
+        undeclared = sorted(s.name for s in value.free_symbols - set(names.values()))
+        if undeclared:
+            raise ScoresymInputError(
+                f"undeclared symbol(s) in log_density: {', '.join(undeclared)} "
+                f"(declared: {', '.join(names)})")
+        return value
+
+    def _check_log_density(self) -> None:
+        L = self.log_density
+        if L.has(sympy.I) or L.has(sympy.zoo, sympy.nan):
+            raise ScoresymInputError(f"log density is not a finite real expression: {L}")
+        if not L.free_symbols & set(self.variables):
+            raise ScoresymInputError(
+                f"log density {L} does not depend on the variables "
+                f"{', '.join(v.name for v in self.variables)}")
+
+    # --- the symbolic operators -------------------------------------------------------------
+
+    @property
+    def dim(self) -> int:
+        """d, the number of variables."""
+        return len(self.variables)
+
+    @cached_property
+    def score(self) -> sympy.Matrix:
+        """s(x) = grad_x log f, a d x 1 Matrix (log Z has no x-gradient, so it never appears)."""
+        return sympy.Matrix([tidy(sympy.diff(self.log_density, v)) for v in self.variables])
+
+    def _second_derivative(self, i: int, j: int) -> sympy.Expr:
+        """d^2 log f / dx_i dx_j, computed once per unordered pair."""
+        key = (min(i, j), max(i, j))
+        cache = self.__dict__.setdefault("_second", {})
+        if key not in cache:
+            cache[key] = tidy(sympy.diff(self.score[key[0]], self.variables[key[1]]))
+        return cache[key]
+
+    @cached_property
+    def hessian(self) -> sympy.Matrix:
+        """H(x) = grad_x grad_x^T log f, the d x d Jacobian of the score (symmetric)."""
+        d = self.dim
+        return sympy.Matrix(d, d, lambda i, j: self._second_derivative(i, j))
+
+    @cached_property
+    def laplacian(self) -> sympy.Expr:
+        """tr H(x) = sum_i d^2 log f / dx_i^2 (only the diagonal is differentiated)."""
+        return tidy(sympy.Add(*[self._second_derivative(i, i) for i in range(self.dim)]))
+
+    @cached_property
+    def hyvarinen(self) -> sympy.Expr:
+        """The per-sample Hyvarinen integrand 1/2 ||s(x)||^2 + tr H(x)."""
+        return sympy.Rational(1, 2) * sympy.Add(*[s**2 for s in self.score]) + self.laplacian
+
+    def fisher_integrand(self, data_model: "Model") -> sympy.Expr:
+        """1/2 ||grad log p_data(x) - s(x)||^2, with data_model's variables matched by position.
+
+        Parameters of data_model whose names clash with this model's are renamed with a
+        ``_data`` suffix, so both sets of parameters stay free.
+
+        >>> m = Model.from_string("-(x - mu)**2/2", "x", "mu", kind="log")
+        >>> m.fisher_integrand(m)
+        (-mu + mu_data)**2/2
+        """
+        data_score = self._data_score(data_model)
+        diff = [a - b for a, b in zip(data_score, self.score)]
+        return tidy(sympy.Rational(1, 2) * sympy.Add(*[e**2 for e in diff]))
+
+    def _data_score(self, data_model: "Model") -> list:
+        if not isinstance(data_model, Model):
+            raise ScoresymInputError(f"data_model must be a Model, got {type(data_model).__name__}")
+        if data_model.dim != self.dim:
+            raise ScoresymInputError(
+                f"data model has {data_model.dim} variable(s), model has {self.dim}")
+        mine = {p.name for p in self.params}
+        renames = {p: sympy.Symbol(f"{p.name}_data", **p.assumptions0)
+                   for p in data_model.params if p.name in mine}
+        renames.update(dict(zip(data_model.variables, self.variables)))
+        return [s.xreplace(renames) for s in data_model.score]
+
+    # --- compiled code ----------------------------------------------------------------------
+
+    def lambdify(self, backend: str = "numpy"):
+        """Vectorized callables for this model (see :class:`scoresym.compile.CompiledModel`).
+
+        >>> import numpy as np
+        >>> m = Model.from_string("-(x - mu)**2/(2*s2)", "x", "mu s2", kind="log", positive="s2")
+        >>> m.lambdify().score(np.array([0.0, 1.0]), mu=1.0, s2=2.0)
+        array([[0.5],
+               [0. ]])
+        """
+        from .compile import CompiledModel
+
+        if backend not in self._compiled:
+            self._compiled[backend] = CompiledModel(self, backend)
+        return self._compiled[backend]
+
+    # --- display ----------------------------------------------------------------------------
+
+    def __repr__(self) -> str:
+        label = f"{self.name}: " if self.name else ""
+        names = ", ".join(v.name for v in self.variables)
+        params = ", ".join(p.name for p in self.params)
+        bounded = {v.name: b for v, b in self.domain.items() if b != (-sympy.oo, sympy.oo)}
+        where = f", domain={bounded}" if bounded else ""
+        return f"Model({label}log f = {self.log_density}; variables ({names}); params ({params}){where})"
+
+    def _repr_latex_(self) -> str:
+        return rf"$\log f({', '.join(sympy.latex(v) for v in self.variables)}) = " \
+               rf"{sympy.latex(self.log_density)}$"
+
+
+def tidy(expr: sympy.Expr) -> sympy.Expr:
+    """A cheap readable form: ``cancel`` small expressions when that does not make them longer.
+
+    >>> x, mu, s2 = sympy.symbols("x mu s2")
+    >>> tidy(-(2*x - 2*mu) / (2*s2))
+    (mu - x)/s2
+    """
+    ops = sympy.count_ops(expr)
+    if ops > _TIDY_MAX_OPS or expr.has(sympy.Min, sympy.Max, sympy.Piecewise, sympy.Abs):
+        return expr
+    cancelled = sympy.cancel(expr)
+    return cancelled if sympy.count_ops(cancelled) <= ops else expr
+
+
+def clean_log(f: sympy.Expr) -> sympy.Expr:
+    """log f written as a sum of simple pieces: log(exp(a)) = a, log(a*b) = log a + log b.
+
+    Powers are split only where the base is known to be positive.
+
+    >>> x, mu = sympy.symbols("x mu", real=True)
+    >>> clean_log(3 * sympy.exp(-(x - mu)**2 / 2))
+    -(-mu + x)**2/2 + log(3)
+    """
+    if isinstance(f, sympy.exp):
+        return f.args[0]
+    if f.is_Mul:
+        return sympy.Add(*[clean_log(factor) for factor in f.args])
+    if f.is_Pow:
+        base, exponent = f.as_base_exp()
+        if isinstance(base, sympy.exp) and exponent.is_real:
+            return exponent * base.args[0]
+        if base.is_positive:
+            return exponent * clean_log(base)
+    if f.is_Number and not f.is_positive:
+        raise ScoresymInputError(f"the density has a factor {f} that is not positive")
+    return sympy.log(f)
+
+
+def _log_density_of(expr: sympy.Expr, kind: str) -> sympy.Expr:
+    if kind == "log":
+        return expr
+    if kind == "energy":
+        return -expr
+    if kind == "density":
+        return clean_log(expr)
+    raise ScoresymInputError(f"kind must be one of {', '.join(KINDS)}, got {kind!r}")
+
+
+def _name_of(spec) -> str:
+    return spec.name if isinstance(spec, sympy.Symbol) else spec
+
+
+def _domain_by_name(domain, variable_specs) -> dict:
+    """Validate ``{variable: (lo, hi)}`` and return it keyed by variable name."""
+    if domain is None:
+        return {}
+    if not isinstance(domain, dict):
+        raise ScoresymInputError("domain must be a dict {variable: (lo, hi)}")
+    names = {_name_of(v) for v in variable_specs}
+    bounds = {}
+    for key, interval in domain.items():
+        name = _name_of(key)
+        if name not in names:
+            raise ScoresymInputError(f"domain names {name!r}, which is not a variable")
+        bounds[name] = _interval(name, interval)
+    return bounds
+
+
+def _interval(name: str, interval) -> tuple:
+    try:
+        lo, hi = interval
+    except (TypeError, ValueError):
+        raise ScoresymInputError(f"domain of {name} must be a pair (lo, hi), got {interval!r}") \
+            from None
+    lo, hi = _bound(name, lo), _bound(name, hi)
+    if not lo < hi:
+        raise ScoresymInputError(f"domain of {name} is empty: ({lo}, {hi})")
+    return lo, hi
+
+
+def _bound(name: str, value) -> sympy.Expr:
+    if isinstance(value, str) and value.strip() in ("oo", "-oo", "inf", "-inf"):
+        value = value.strip().replace("inf", "oo")
+        return sympy.oo if value == "oo" else -sympy.oo
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        if value in (float("inf"), float("-inf")):
+            return sympy.oo if value > 0 else -sympy.oo
+        if value != value:
+            raise ScoresymInputError(f"domain bound of {name} is NaN")
+        return sympy.Rational(repr(value)) if isinstance(value, float) else sympy.Integer(value)
+    if isinstance(value, sympy.Expr) and (value.is_Number or value in (sympy.oo, -sympy.oo)) \
+            and value.is_extended_real:
+        return value
+    raise ScoresymInputError(f"domain bound of {name} must be a number or +-oo, got {value!r}")
+
+
+def _variable_symbol(spec, interval) -> sympy.Symbol:
+    if isinstance(spec, sympy.Symbol):
+        check_name(spec.name, "variable")
+        if spec.is_real is False:
+            raise ScoresymInputError(f"variable {spec.name} is declared not real")
+        return spec
+    check_name(spec, "variable")
+    lo, hi = interval if interval else (-sympy.oo, sympy.oo)
+    if lo >= 0:
+        return sympy.Symbol(spec, positive=True)
+    if hi <= 0:
+        return sympy.Symbol(spec, negative=True)
+    return sympy.Symbol(spec, real=True)
+
+
+def _param_symbol(spec, positive_names: set) -> sympy.Symbol:
+    if isinstance(spec, sympy.Symbol):
+        check_name(spec.name, "param")
+        if spec.name in positive_names and not spec.is_positive:
+            raise ScoresymInputError(
+                f"param {spec.name} is listed as positive but its Symbol is not; "
+                f"use sympy.Symbol({spec.name!r}, positive=True) or pass the name as a string")
+        return spec
+    check_name(spec, "param")
+    if spec in positive_names:
+        return sympy.Symbol(spec, positive=True)
+    return sympy.Symbol(spec, real=True)
+
+
+def _check_distinct(variables: tuple, params: tuple) -> None:
+    seen = set()
+    for s in variables + params:
+        if s.name in seen:
+            raise ScoresymInputError(f"name {s.name!r} is declared twice")
+        seen.add(s.name)

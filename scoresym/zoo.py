@@ -1,0 +1,193 @@
+"""Built-in models, each with its true parameters and, where one is exact, a sampler.
+
+Invariant: every entry is a :class:`Builtin` whose ``truth`` names a value for every parameter of
+its model, and whose ``sample(n, seed)`` (when not None) draws exact samples from the normalized
+density at ``truth`` as an (n, d) array.
+
+>>> b = get("gaussian_1d")
+>>> b.model.score[0], b.truth
+((mu - x)/s2, {'mu': 0.5, 's2': 2.0})
+>>> b.sample(3, seed=0).shape
+(3, 1)
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Callable, Optional
+
+import numpy as np
+import sympy
+
+from .errors import ScoresymInputError
+from .model import Model
+
+
+@dataclass(frozen=True)
+class Builtin:
+    """A built-in model with its true parameters and an optional exact sampler."""
+
+    name: str
+    model: Model
+    truth: dict
+    description: str
+    sampler: Optional[Callable] = field(default=None, repr=False)
+
+    def sample(self, n: int, seed=None) -> np.ndarray:
+        """n exact draws from the normalized density at ``truth``, shape (n, d)."""
+        if self.sampler is None:
+            raise ScoresymInputError(f"built-in model {self.name} has no sampler yet")
+        return self.sampler(np.random.default_rng(seed), int(n))
+
+    @property
+    def has_sampler(self) -> bool:
+        return self.sampler is not None
+
+
+def _reals(prefix: str, d: int) -> list:
+    return list(sympy.symbols(f"{prefix}1:{d + 1}", real=True))
+
+
+def gaussian_1d(mu: float = 0.5, s2: float = 2.0) -> Builtin:
+    """f(x) = exp(-(x - mu)^2 / (2 s2)), the example of the seeds."""
+    m = Model.from_string("exp(-(x - mu)**2 / (2*s2))", "x", "mu s2", positive="s2",
+                          name="gaussian_1d")
+    sampler = lambda rng, n: (mu + np.sqrt(s2) * rng.standard_normal(n))[:, None]  # noqa: E731
+    return Builtin("gaussian_1d", m, {"mu": mu, "s2": s2}, "1-D Gaussian N(mu, s2)", sampler)
+
+
+def gaussian_isotropic(d: int = 3, s2: float = 1.5) -> Builtin:
+    """log f(x) = -||x - mu||^2 / (2 s2), mu in R^d."""
+    xs, mus = _reals("x", d), _reals("mu", d)
+    s2_symbol = sympy.Symbol("s2", positive=True)
+    log_f = -sympy.Add(*[(x - m) ** 2 for x, m in zip(xs, mus)]) / (2 * s2_symbol)
+    name = f"gaussian_iso_{d}d"
+    model = Model(log_f, xs, mus + [s2_symbol], name=name)
+    mean = np.linspace(-1.0, 1.0, d)
+    truth = {**{m.name: float(v) for m, v in zip(mus, mean)}, "s2": s2}
+    sampler = lambda rng, n: mean + np.sqrt(s2) * rng.standard_normal((n, d))  # noqa: E731
+    return Builtin(name, model, truth, f"isotropic Gaussian N(mu, s2 I) in {d}-D", sampler)
+
+
+def gaussian_full(d: int = 3) -> Builtin:
+    """log f(x) = -1/2 x^T Lambda x + b^T x with a full symmetric precision matrix Lambda.
+
+    Parameters ``L<i>_<j>`` (i <= j) are the entries of Lambda (diagonal ones positive), ``b<i>``
+    the linear term; the mean is Lambda^-1 b.
+    """
+    xs, bs = _reals("x", d), _reals("b", d)
+    L = [[None] * d for _ in range(d)]
+    for i in range(d):
+        for j in range(i, d):
+            L[i][j] = L[j][i] = sympy.Symbol(f"L{i + 1}_{j + 1}", positive=(i == j), real=True)
+    quadratic = sympy.Add(*[L[i][j] * xs[i] * xs[j] for i in range(d) for j in range(d)])
+    log_f = -quadratic / 2 + sympy.Add(*[b * x for b, x in zip(bs, xs)])
+    upper = [L[i][j] for i in range(d) for j in range(i, d)]
+    name = f"gaussian_full_{d}d"
+    model = Model(log_f, xs, upper + bs, name=name)
+    precision = np.eye(d) * 2.0 + np.diag(np.full(d - 1, -0.6), 1) + np.diag(np.full(d - 1, -0.6), -1)
+    b = np.linspace(0.5, -0.5, d)
+    truth = {L[i][j].name: float(precision[i, j]) for i in range(d) for j in range(i, d)}
+    truth.update({s.name: float(v) for s, v in zip(bs, b)})
+    cov = np.linalg.inv(precision)
+    mean = cov @ b
+    sampler = lambda rng, n: rng.multivariate_normal(mean, cov, size=n)  # noqa: E731
+    return Builtin(name, model, truth, f"Gaussian with full precision matrix in {d}-D", sampler)
+
+
+def gaussian_mixture_2d() -> Builtin:
+    """f(x) = exp(-||x - a||^2 / 2) + exp(-||x - b||^2 / 2): equal weights, unit covariance."""
+    text = "exp(-((x1 - a1)**2 + (x2 - a2)**2)/2) + exp(-((x1 - b1)**2 + (x2 - b2)**2)/2)"
+    m = Model.from_string(text, "x1 x2", "a1 a2 b1 b2", name="gaussian_mixture_2d")
+    truth = {"a1": -1.5, "a2": 0.0, "b1": 1.5, "b2": 0.5}
+    means = np.array([[truth["a1"], truth["a2"]], [truth["b1"], truth["b2"]]])
+
+    def sampler(rng, n):
+        component = rng.integers(0, 2, size=n)
+        return means[component] + rng.standard_normal((n, 2))
+
+    return Builtin("gaussian_mixture_2d", m, truth, "two-component Gaussian mixture in 2-D",
+                   sampler)
+
+
+def student_t(nu: int = 5, mu: float = 0.0, s: float = 1.0) -> Builtin:
+    """f(x) = (1 + (x - mu)^2 / (nu s^2))^(-(nu + 1)/2), location mu and scale s, nu fixed."""
+    text = f"(1 + (x - mu)**2 / ({nu}*s**2))**(-({nu} + 1)/2)"
+    m = Model.from_string(text, "x", "mu s", positive="s", name="student_t")
+    sampler = lambda rng, n: (mu + s * rng.standard_t(nu, size=n))[:, None]  # noqa: E731
+    return Builtin("student_t", m, {"mu": mu, "s": s}, f"Student-t with nu = {nu}", sampler)
+
+
+def logcosh(d: int = 3, W=None, seed: int = 0) -> Builtin:
+    """ICA-style model log f(x) = -sum_i log cosh(w_i . x) - ||x||^2 / 2 with a given W (d x d).
+
+    Without W, a seeded Gaussian matrix scaled by 1/sqrt(d), rounded to 3 decimals (exact).
+    """
+    W = _mixing_matrix(d, seed) if W is None else np.asarray(W, dtype=float)
+    if W.shape != (d, d):
+        raise ScoresymInputError(f"W must have shape ({d}, {d}), got {W.shape}")
+    xs = _reals("x", d)
+    entries = [[_exact(w) for w in row] for row in W]
+    projections = [sympy.Add(*[w * x for w, x in zip(row, xs)]) for row in entries]
+    log_f = -sympy.Add(*[sympy.log(sympy.cosh(u)) for u in projections]) \
+        - sympy.Add(*[x**2 for x in xs]) / 2
+    name = f"logcosh_{d}d"
+    return Builtin(name, Model(log_f, xs, (), name=name), {},
+                   f"log-cosh ICA model in {d}-D with fixed W")
+
+
+def _mixing_matrix(d: int, seed: int) -> np.ndarray:
+    return np.round(np.random.default_rng(seed).standard_normal((d, d)) / np.sqrt(d), 3)
+
+
+def _exact(w: float) -> sympy.Expr:
+    """A float with at most 3 decimals as an exact Rational, any other float as a Float."""
+    scaled = round(w * 1000)
+    return sympy.Rational(scaled, 1000) if abs(w * 1000 - scaled) < 1e-9 else sympy.Float(w)
+
+
+def quartic_1d() -> Builtin:
+    """log f(x) = t1 x + t2 x^2 - t4 x^4: an exponential family, linear in its parameters."""
+    m = Model.from_string("t1*x + t2*x**2 - t4*x**4", "x", "t1 t2 t4", kind="log",
+                          positive="t4", name="quartic_1d")
+    return Builtin("quartic_1d", m, {"t1": 0.5, "t2": 1.0, "t4": 0.5},
+                   "quartic exponential family in 1-D")
+
+
+def exponential(lam: float = 1.5) -> Builtin:
+    """f(x) = exp(-lam x) on (0, oo): its boundary term p(x) s(x) does not vanish at 0."""
+    m = Model.from_string("exp(-lam*x)", "x", "lam", positive="lam", domain={"x": (0, "oo")},
+                          name="exponential")
+    sampler = lambda rng, n: rng.exponential(1.0 / lam, size=(n, 1))  # noqa: E731
+    return Builtin("exponential", m, {"lam": lam},
+                   "exponential density on (0, oo), boundary term does not vanish", sampler)
+
+
+#: name -> factory with default arguments.
+FACTORIES = {
+    "gaussian_1d": gaussian_1d,
+    "gaussian_iso_3d": lambda: gaussian_isotropic(3),
+    "gaussian_full_3d": lambda: gaussian_full(3),
+    "gaussian_mixture_2d": gaussian_mixture_2d,
+    "student_t": student_t,
+    "logcosh_3d": lambda: logcosh(3),
+    "quartic_1d": quartic_1d,
+    "exponential": exponential,
+}
+
+
+def names() -> list:
+    """The names of the built-in models, in a fixed order."""
+    return list(FACTORIES)
+
+
+def get(name: str) -> Builtin:
+    """The built-in model called ``name`` (see :func:`names`)."""
+    if name not in FACTORIES:
+        raise ScoresymInputError(f"no built-in model {name!r}; choose from {', '.join(FACTORIES)}")
+    return FACTORIES[name]()
+
+
+def all_builtins() -> list:
+    """Every built-in model, freshly built."""
+    return [get(name) for name in FACTORIES]
