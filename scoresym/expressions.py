@@ -146,6 +146,8 @@ def _parse_tree(text: str) -> ast.Expression:
     try:
         return ast.parse(text.strip(), mode="eval")
     except SyntaxError as exc:
+        if "digits" in str(exc.msg):
+            raise ScoresymInputError("a number literal has too many digits") from None
         where = f" at column {exc.offset}" if exc.offset else ""
         raise ScoresymInputError(f"invalid expression syntax{where}: {exc.msg}") from None
     except (ValueError, RecursionError, MemoryError) as exc:
@@ -181,6 +183,8 @@ def _refuse_disallowed_nodes(tree: ast.Expression, text: str) -> None:
 
 
 def _check_call(node: ast.Call, piece: str) -> None:
+    if isinstance(node.func, ast.Attribute):
+        raise ScoresymInputError(f"attribute access is not allowed: {piece!r}")
     if not isinstance(node.func, ast.Name):
         raise ScoresymInputError(f"only calls of named functions are allowed: {piece!r}")
     name = node.func.id

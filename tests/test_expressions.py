@@ -1,0 +1,137 @@
+"""Safe parsing: the whitelist accepts mathematics and refuses everything else with a clear error."""
+
+import os
+import time
+
+import pytest
+import sympy
+
+from scoresym import Model, ScoresymInputError
+from scoresym.expressions import check_name, parse_expression
+
+x = sympy.Symbol("x", real=True)
+mu = sympy.Symbol("mu", real=True)
+NAMES = {"x": x, "mu": mu}
+
+ACCEPTED = [
+    ("x**4/4 - 0.5*x**2", x**4 / 4 - x**2 / 2),
+    ("exp(-(x - mu)**2/2)", sympy.exp(-(x - mu) ** 2 / 2)),
+    ("-x", -x),
+    ("+x", x),
+    ("0.1*x", x / 10),  # decimal literals stay exact
+    ("1e-3*x", x / 1000),
+    ("log(cosh(x)) + sqrt(2)*sin(x)", sympy.log(sympy.cosh(x)) + sympy.sqrt(2) * sympy.sin(x)),
+    ("pi*E*x", sympy.pi * sympy.E * x),
+    ("erf(x) + gamma(x) + Abs(x) + atan(x)", sympy.erf(x) + sympy.gamma(x) + sympy.Abs(x)
+     + sympy.atan(x)),
+    ("min(x, 1) + Max(x, mu, 0)", sympy.Min(x, 1) + sympy.Max(x, mu, 0)),
+    ("atan2(x, mu)", sympy.atan2(x, mu)),
+    ("(2**3)**2 * x", 64 * x),
+]
+
+
+@pytest.mark.parametrize("text, expected", ACCEPTED)
+def test_accepted_strings_parse_exactly(text, expected):
+    assert parse_expression(text, NAMES) == expected
+
+
+MARKER = "/tmp/scoresym_pwned_marker"
+
+# (hostile string, a fragment the error message must contain)
+HOSTILE = [
+    (f"__import__('os').system('touch {MARKER}')", "attribute access is not allowed"),
+    ("__import__('os')", "function '__import__' is not allowed"),
+    ("x.__class__.__base__.__subclasses__()", "attribute access is not allowed"),
+    ("exp.__globals__", "attribute access"),
+    ("x[0]", "subscripts are not allowed"),
+    ("(lambda: 1)()", "only calls of named functions"),
+    ("lambda y: y", "lambda is not allowed"),
+    ("[c for c in 'ab']", "comprehension is not allowed"),
+    ("'x'", "only real numbers"),
+    ("exp(x=1)", "keyword arguments are not allowed"),
+    ("exp(*[x])", "starred arguments are not allowed"),
+    ("__builtins__", "'__builtins__' is not allowed"),
+    ("eval('1')", "function 'eval' is not allowed"),
+    ("open('/etc/passwd')", "function 'open' is not allowed"),
+    ("10**10**10", "constant power too large"),
+    ("9**9**9", "constant power too large"),
+    ("(1/2)**(10**20)", "constant power too large"),
+    ("", "empty expression"),
+    ("   ", "empty expression"),
+    ("(x + 1", "was never closed"),
+    ("x + 1)", "unmatched ')'"),
+    ("x + y + z", "undeclared name(s) in expression: y, z"),
+    ("foo(x)", "function 'foo' is not allowed"),
+    ("x^2", "use ** for powers"),
+    ("x % 2", "operator '%' is not allowed"),
+    ("x if x else 1", "conditional expression is not allowed"),
+    ("x < 1", "comparison is not allowed"),
+    ("1j*x", "only real numbers"),
+    ("True*x", "only real numbers"),
+    ("1e400*x", "number out of range"),
+    ("1/0", "division by zero"),
+    ("exp(x, mu)", "exp takes 1 argument(s), got 2"),
+    ("x; import os", "invalid expression syntax"),
+    ("x := 1", "invalid expression syntax"),
+    ("9" * 5000, "too many digits"),
+    ("(" * 300 + "x" + ")" * 300, "too many nested parentheses"),
+    ("x" * 30_000, "too long"),
+]
+
+
+@pytest.mark.parametrize("text, fragment", HOSTILE)
+def test_hostile_strings_are_refused_with_a_clear_message(text, fragment):
+    with pytest.raises(ScoresymInputError) as info:
+        parse_expression(text, NAMES)
+    assert fragment in str(info.value)
+
+
+def test_code_in_a_string_never_runs():
+    if os.path.exists(MARKER):
+        os.remove(MARKER)
+    for text, _ in HOSTILE[:3]:
+        with pytest.raises(ScoresymInputError):
+            Model.from_string(text, "x", "mu")
+    assert not os.path.exists(MARKER)
+
+
+def test_huge_numeric_calls_are_left_unevaluated_and_fast():
+    start = time.perf_counter()
+    expr = parse_expression("gamma(10**6) * x", NAMES)
+    assert time.perf_counter() - start < 1.0
+    assert expr.has(sympy.gamma)
+
+
+BAD_NAMES = [
+    ("__import__", "not a plain identifier"),
+    ("x; import os", "not a plain identifier"),
+    ("x y", "not a plain identifier"),
+    ("1x", "not a plain identifier"),
+    ("_x", "not a plain identifier"),
+    ("lambda", "Python keyword"),
+    ("exp", "shadows the function"),
+    ("pi", "shadows the function or constant"),
+    ("", "not a plain identifier"),
+]
+
+
+@pytest.mark.parametrize("name, fragment", BAD_NAMES)
+def test_bad_names_are_refused(name, fragment):
+    with pytest.raises(ScoresymInputError) as info:
+        check_name(name)
+    assert fragment in str(info.value)
+
+
+@pytest.mark.parametrize("field", ["variables", "params"])
+def test_injection_through_a_variable_or_param_name_is_refused(field):
+    names = {"variables": "x", "params": "mu"}
+    names[field] = "__import__('os').system('touch " + MARKER + "')"
+    with pytest.raises(ScoresymInputError, match="not a plain identifier"):
+        Model.from_string("exp(-x**2)", **names)
+    assert not os.path.exists(MARKER)
+
+
+def test_injection_through_a_sympy_symbol_name_is_refused():
+    evil = sympy.Symbol("x); import os; os.system('true'); (x")
+    with pytest.raises(ScoresymInputError, match="not a plain identifier"):
+        Model(-evil**2, variables=[evil])
