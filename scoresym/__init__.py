@@ -7,9 +7,11 @@
 -1/s2 + (mu - x)**2/(2*s2**2)
 """
 
+from . import checks, zoo
+from .checks import CheckResult
 from .errors import ScoresymInputError
 from .model import Model
 
 __version__ = "0.1.0"
 
-__all__ = ["Model", "ScoresymInputError", "__version__"]
+__all__ = ["CheckResult", "Model", "ScoresymInputError", "checks", "zoo", "__version__"]

@@ -23,7 +23,7 @@ from .errors import ScoresymInputError
 from .expressions import check_name, parse_expression, split_names
 
 KINDS = ("density", "log", "energy")
-_TIDY_MAX_OPS = 60
+_TIDY_MAX_NODES = 80
 
 
 class Model:
@@ -210,15 +210,28 @@ class Model:
 def tidy(expr: sympy.Expr) -> sympy.Expr:
     """A cheap readable form: ``cancel`` small expressions when that does not make them longer.
 
+    Large expressions are returned as they are: their size is counted only up to a bound, so
+    tidying costs nothing as the dimension grows.
+
     >>> x, mu, s2 = sympy.symbols("x mu s2")
     >>> tidy(-(2*x - 2*mu) / (2*s2))
     (mu - x)/s2
     """
-    ops = sympy.count_ops(expr)
-    if ops > _TIDY_MAX_OPS or expr.has(sympy.Min, sympy.Max, sympy.Piecewise, sympy.Abs):
+    size = _bounded_size(expr, _TIDY_MAX_NODES)
+    if size > _TIDY_MAX_NODES or expr.has(sympy.Min, sympy.Max, sympy.Piecewise, sympy.Abs):
         return expr
     cancelled = sympy.cancel(expr)
-    return cancelled if sympy.count_ops(cancelled) <= ops else expr
+    return cancelled if _bounded_size(cancelled, size + 1) <= size else expr
+
+
+def _bounded_size(expr: sympy.Expr, bound: int) -> int:
+    """The number of nodes in expr's tree, counting no further than bound + 1."""
+    count = 0
+    for _ in sympy.preorder_traversal(expr):
+        count += 1
+        if count > bound:
+            break
+    return count
 
 
 def clean_log(f: sympy.Expr) -> sympy.Expr:
