@@ -19,6 +19,7 @@ import ast
 import keyword
 import math
 import re
+import warnings
 from typing import Mapping
 
 import sympy
@@ -144,7 +145,9 @@ def parse_expression(text, names: Mapping[str, sympy.Symbol]) -> sympy.Expr:
 
 def _parse_tree(text: str) -> ast.Expression:
     try:
-        return ast.parse(text.strip(), mode="eval")
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", SyntaxWarning)  # e.g. "1if": refused below anyway
+            return ast.parse(text.strip(), mode="eval")
     except SyntaxError as exc:
         if "digits" in str(exc.msg):
             raise ScoresymInputError("a number literal has too many digits") from None

@@ -135,3 +135,26 @@ def test_injection_through_a_sympy_symbol_name_is_refused():
     evil = sympy.Symbol("x); import os; os.system('true'); (x")
     with pytest.raises(ScoresymInputError, match="not a plain identifier"):
         Model(-evil**2, variables=[evil])
+
+
+TOKENS = ["x", "mu", "y", "1", "0", "2.5", "1e308", "10", "+", "-", "*", "/", "**", "(", ")",
+          ",", "exp", "log", "gamma", "Min", "sqrt", "pi", "E", ".", "[", "]", "'", "lambda",
+          ":", "_", "__class__", "^", "=", " ", "j", "%", "if", "else", "not", "@"]
+
+
+def test_random_token_soup_parses_or_raises_only_scoresym_errors():
+    """Fuzz: 3000 random strings either parse to a SymPy expression or raise ScoresymInputError."""
+    import random
+
+    rng = random.Random(1234)
+    parsed = 0
+    for _ in range(3000):
+        text = "".join(rng.choice(TOKENS) for _ in range(rng.randint(1, 12)))
+        try:
+            result = parse_expression(text, NAMES)
+        except ScoresymInputError:
+            continue
+        assert isinstance(result, sympy.Expr), text
+        assert result.free_symbols <= {x, mu}, text
+        parsed += 1
+    assert parsed > 50  # the soup is not all garbage: the test exercises both outcomes
