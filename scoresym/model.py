@@ -72,6 +72,8 @@ class Model:
         self.log_density = _log_density_of(expr, kind)
         self._check_log_density()
         self._compiled = {}
+        #: Optional exact sampler ``(rng, n, params) -> (n, d)`` of the normalized density.
+        self.sampler = None
 
     @classmethod
     def from_string(cls, text, variables, params=(), kind="density", domain=None,
@@ -174,6 +176,17 @@ class Model:
                    for p in data_model.params if p.name in mine}
         renames.update(dict(zip(data_model.variables, self.variables)))
         return [s.xreplace(renames) for s in data_model.score]
+
+    def sample(self, n: int, params: dict, seed=None):
+        """n draws from the normalized density at ``params``, shape (n, d), where the model has
+        a sampler (the built-in models do; see :mod:`scoresym.zoo`)."""
+        if self.sampler is None:
+            raise ScoresymInputError(
+                f"model {self.name or self.log_density} has no sampler: pass samples")
+        import numpy
+
+        return numpy.asarray(self.sampler(numpy.random.default_rng(seed), int(n), dict(params)),
+                             dtype=float).reshape(int(n), self.dim)
 
     # --- compiled code ----------------------------------------------------------------------
 

@@ -1,8 +1,9 @@
 """Built-in models, each with its true parameters and, where one is exact, a sampler.
 
 Invariant: every entry is a :class:`Builtin` whose ``truth`` names a value for every parameter of
-its model, and whose ``sample(n, seed)`` (when not None) draws exact samples from the normalized
-density at ``truth`` as an (n, d) array.
+its model. Where an exact sampler exists it is attached to the model (``model.sampler``), takes
+``(rng, n, params)`` and returns n draws from the normalized density at ``params`` as an (n, d)
+array; ``Builtin.sample(n, seed)`` draws at ``truth``.
 
 >>> b = get("gaussian_1d")
 >>> b.model.score[0], b.truth
@@ -13,8 +14,7 @@ density at ``truth`` as an (n, d) array.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Callable, Optional
+from dataclasses import dataclass
 
 import numpy as np
 import sympy
@@ -31,17 +31,20 @@ class Builtin:
     model: Model
     truth: dict
     description: str
-    sampler: Optional[Callable] = field(default=None, repr=False)
+    hyvarinen_valid: bool = True  # False where the boundary term p(x) s(x) does not vanish
 
-    def sample(self, n: int, seed=None) -> np.ndarray:
-        """n exact draws from the normalized density at ``truth``, shape (n, d)."""
-        if self.sampler is None:
-            raise ScoresymInputError(f"built-in model {self.name} has no sampler yet")
-        return self.sampler(np.random.default_rng(seed), int(n))
+    def __post_init__(self):
+        missing = {p.name for p in self.model.params} ^ set(self.truth)
+        if missing:
+            raise ValueError(f"truth of {self.name} does not match its params: {missing}")
+
+    def sample(self, n: int, seed=None, params=None) -> np.ndarray:
+        """n exact draws from the normalized density at ``params`` (default ``truth``): (n, d)."""
+        return self.model.sample(n, self.truth if params is None else params, seed)
 
     @property
     def has_sampler(self) -> bool:
-        return self.sampler is not None
+        return self.model.sampler is not None
 
 
 def _reals(prefix: str, d: int) -> list:
@@ -52,8 +55,8 @@ def gaussian_1d(mu: float = 0.5, s2: float = 2.0) -> Builtin:
     """f(x) = exp(-(x - mu)^2 / (2 s2)), the example of the seeds."""
     m = Model.from_string("exp(-(x - mu)**2 / (2*s2))", "x", "mu s2", positive="s2",
                           name="gaussian_1d")
-    sampler = lambda rng, n: (mu + np.sqrt(s2) * rng.standard_normal(n))[:, None]  # noqa: E731
-    return Builtin("gaussian_1d", m, {"mu": mu, "s2": s2}, "1-D Gaussian N(mu, s2)", sampler)
+    m.sampler = lambda rng, n, p: (p["mu"] + np.sqrt(p["s2"]) * rng.standard_normal((n, 1)))
+    return Builtin("gaussian_1d", m, {"mu": mu, "s2": s2}, "1-D Gaussian N(mu, s2)")
 
 
 def gaussian_isotropic(d: int = 3, s2: float = 1.5) -> Builtin:
@@ -65,8 +68,9 @@ def gaussian_isotropic(d: int = 3, s2: float = 1.5) -> Builtin:
     model = Model(log_f, xs, mus + [s2_symbol], name=name)
     mean = np.linspace(-1.0, 1.0, d)
     truth = {**{m.name: float(v) for m, v in zip(mus, mean)}, "s2": s2}
-    sampler = lambda rng, n: mean + np.sqrt(s2) * rng.standard_normal((n, d))  # noqa: E731
-    return Builtin(name, model, truth, f"isotropic Gaussian N(mu, s2 I) in {d}-D", sampler)
+    model.sampler = lambda rng, n, p: (np.array([p[m.name] for m in mus])
+                                       + np.sqrt(p["s2"]) * rng.standard_normal((n, d)))
+    return Builtin(name, model, truth, f"isotropic Gaussian N(mu, s2 I) in {d}-D")
 
 
 def gaussian_full(d: int = 3) -> Builtin:
@@ -89,10 +93,14 @@ def gaussian_full(d: int = 3) -> Builtin:
     b = np.linspace(0.5, -0.5, d)
     truth = {L[i][j].name: float(precision[i, j]) for i in range(d) for j in range(i, d)}
     truth.update({s.name: float(v) for s, v in zip(bs, b)})
-    cov = np.linalg.inv(precision)
-    mean = cov @ b
-    sampler = lambda rng, n: rng.multivariate_normal(mean, cov, size=n)  # noqa: E731
-    return Builtin(name, model, truth, f"Gaussian with full precision matrix in {d}-D", sampler)
+
+    def sampler(rng, n, p):
+        precision = np.array([[p[L[i][j].name] for j in range(d)] for i in range(d)])
+        cov = np.linalg.inv(precision)
+        return rng.multivariate_normal(cov @ np.array([p[s.name] for s in bs]), cov, size=n)
+
+    model.sampler = sampler
+    return Builtin(name, model, truth, f"Gaussian with full precision matrix in {d}-D")
 
 
 def gaussian_mixture_2d() -> Builtin:
@@ -100,22 +108,21 @@ def gaussian_mixture_2d() -> Builtin:
     text = "exp(-((x1 - a1)**2 + (x2 - a2)**2)/2) + exp(-((x1 - b1)**2 + (x2 - b2)**2)/2)"
     m = Model.from_string(text, "x1 x2", "a1 a2 b1 b2", name="gaussian_mixture_2d")
     truth = {"a1": -1.5, "a2": 0.0, "b1": 1.5, "b2": 0.5}
-    means = np.array([[truth["a1"], truth["a2"]], [truth["b1"], truth["b2"]]])
 
-    def sampler(rng, n):
-        component = rng.integers(0, 2, size=n)
-        return means[component] + rng.standard_normal((n, 2))
+    def sampler(rng, n, p):
+        means = np.array([[p["a1"], p["a2"]], [p["b1"], p["b2"]]])
+        return means[rng.integers(0, 2, size=n)] + rng.standard_normal((n, 2))
 
-    return Builtin("gaussian_mixture_2d", m, truth, "two-component Gaussian mixture in 2-D",
-                   sampler)
+    m.sampler = sampler
+    return Builtin("gaussian_mixture_2d", m, truth, "two-component Gaussian mixture in 2-D")
 
 
 def student_t(nu: int = 5, mu: float = 0.0, s: float = 1.0) -> Builtin:
     """f(x) = (1 + (x - mu)^2 / (nu s^2))^(-(nu + 1)/2), location mu and scale s, nu fixed."""
     text = f"(1 + (x - mu)**2 / ({nu}*s**2))**(-({nu} + 1)/2)"
     m = Model.from_string(text, "x", "mu s", positive="s", name="student_t")
-    sampler = lambda rng, n: (mu + s * rng.standard_t(nu, size=n))[:, None]  # noqa: E731
-    return Builtin("student_t", m, {"mu": mu, "s": s}, f"Student-t with nu = {nu}", sampler)
+    m.sampler = lambda rng, n, p: p["mu"] + p["s"] * rng.standard_t(nu, size=(n, 1))
+    return Builtin("student_t", m, {"mu": mu, "s": s}, f"Student-t with nu = {nu}")
 
 
 def logcosh(d: int = 3, W=None, seed: int = 0) -> Builtin:
@@ -158,9 +165,10 @@ def exponential(lam: float = 1.5) -> Builtin:
     """f(x) = exp(-lam x) on (0, oo): its boundary term p(x) s(x) does not vanish at 0."""
     m = Model.from_string("exp(-lam*x)", "x", "lam", positive="lam", domain={"x": (0, "oo")},
                           name="exponential")
-    sampler = lambda rng, n: rng.exponential(1.0 / lam, size=(n, 1))  # noqa: E731
+    m.sampler = lambda rng, n, p: rng.exponential(1.0 / p["lam"], size=(n, 1))
     return Builtin("exponential", m, {"lam": lam},
-                   "exponential density on (0, oo), boundary term does not vanish", sampler)
+                   "exponential density on (0, oo), boundary term does not vanish",
+                   hyvarinen_valid=False)
 
 
 #: name -> factory with default arguments.
