@@ -60,6 +60,8 @@ class _Printer(SciPyPrinter):
     def _print_Symbol(self, expr):
         return self._names[expr]
 
+    _print_Dummy = _print_Symbol
+
     def _print_NumberSymbol(self, expr):
         return repr(float(expr))
 
@@ -71,7 +73,7 @@ class _Printer(SciPyPrinter):
 
 
 def generate_source(name: str, outputs: list, variables: tuple, params: tuple,
-                    shape: str) -> str:
+                    shape: str, shifts: dict | None = None) -> str:
     """Python source of ``def <name>(X, <params>)`` evaluating ``outputs`` with one CSE pass.
 
     >>> x = sympy.Symbol("x")
@@ -81,16 +83,20 @@ def generate_source(name: str, outputs: list, variables: tuple, params: tuple,
         _t0 = numpy.tanh(v_x)
         return _rows(_t0/(_t0**2 + 1), X)
     """
+    shifts = shifts or {}
     names = {v: f"v_{check_name(v.name, 'variable')}" for v in variables}
     names.update({p: f"p_{check_name(p.name, 'param')}" for p in params})
+    names.update({s: f"_shift{k}" for k, s in enumerate(shifts)})
     replacements, reduced = sympy.cse(outputs, symbols=sympy.numbered_symbols("_t"),
                                       order="none")
     names.update({sym: sym.name for sym, _ in replacements})
     printer = _Printer(names)
     signature = ", ".join(["X"] + [names[p] for p in params])
     lines = [f"def {name}({signature}):"]
+    used = list(outputs) + list(shifts.values())
     lines += [f"    {names[v]} = X[:, {i}]" for i, v in enumerate(variables)
-              if any(e.has(v) for e in outputs)]
+              if any(e.has(v) for e in used)]
+    lines += [f"    {names[s]} = {_print(printer, e)}" for s, e in shifts.items()]
     lines += [f"    {sym.name} = {_print(printer, e)}" for sym, e in replacements]
     lines.append(f"    return {_result(printer, reduced, shape, len(variables))}")
     return "\n".join(lines)
@@ -130,16 +136,19 @@ class CompiledFunction:
     """A compiled scalar, vector or matrix field: call it as ``f(X, **params)``.
 
     Attributes: ``name``, ``expr`` (the SymPy expression or Matrix), ``source`` (the generated
-    Python), ``backend``, ``variables``, ``params``.
+    Python), ``backend``, ``variables``, ``params``. ``compiled_expr`` (default ``expr``) and
+    ``shifts`` let the code evaluate an equal but numerically stabler form of ``expr``.
     """
 
-    def __init__(self, name, expr, variables, params, shape, backend="numpy"):
+    def __init__(self, name, expr, variables, params, shape, backend="numpy",
+                 compiled_expr=None, shifts=None):
         if shape not in SHAPES:
             raise ValueError(f"shape must be one of {SHAPES}")
         self.name, self.expr, self.shape = name, expr, shape
         self.variables, self.params, self.backend = tuple(variables), tuple(params), backend
-        outputs = list(expr) if isinstance(expr, sympy.MatrixBase) else [expr]
-        self.source = generate_source(name, outputs, self.variables, self.params, shape)
+        target = expr if compiled_expr is None else compiled_expr
+        outputs = list(target) if isinstance(target, sympy.MatrixBase) else [target]
+        self.source = generate_source(name, outputs, self.variables, self.params, shape, shifts)
         self._function = self._build(backend_modules(backend))
 
     def _build(self, modules: dict):
@@ -235,29 +244,43 @@ class CompiledModel:
         backend_modules(backend)  # validates the name
         self.model, self.backend = model, backend
 
-    def _compile(self, name: str, expr, shape: str) -> CompiledFunction:
+    def compile(self, name: str, build, shape: str) -> CompiledFunction:
+        """Compile ``build(operators)``, an expression built from the model's operators
+        (e.g. ``lambda ops: ops.score.T * g``), evaluated in its numerically stable form.
+
+        >>> from scoresym import zoo
+        >>> f = zoo.get("gaussian_1d").model.lambdify()
+        >>> norm = f.compile("norm", lambda ops: ops.score.dot(ops.score), "scalar")
+        >>> norm.expr
+        (mu - x)**2/s2**2
+        """
         m = self.model
-        return CompiledFunction(name, expr, m.variables, m.params, shape, self.backend)
+        stable, shifts = m.stable_operators
+        return CompiledFunction(name, build(m.operators), m.variables, m.params, shape,
+                                self.backend, compiled_expr=build(stable), shifts=shifts)
+
+    def _compile(self, name: str, shape: str) -> CompiledFunction:
+        return self.compile(name, lambda operators: getattr(operators, name), shape)
 
     @cached_property
     def log_density(self) -> CompiledFunction:
-        return self._compile("log_density", self.model.log_density, "scalar")
+        return self._compile("log_density", "scalar")
 
     @cached_property
     def score(self) -> CompiledFunction:
-        return self._compile("score", self.model.score, "vector")
+        return self._compile("score", "vector")
 
     @cached_property
     def hessian(self) -> CompiledFunction:
-        return self._compile("hessian", self.model.hessian, "matrix")
+        return self._compile("hessian", "matrix")
 
     @cached_property
     def laplacian(self) -> CompiledFunction:
-        return self._compile("laplacian", self.model.laplacian, "scalar")
+        return self._compile("laplacian", "scalar")
 
     @cached_property
     def hyvarinen(self) -> CompiledFunction:
-        return self._compile("hyvarinen", self.model.hyvarinen, "scalar")
+        return self._compile("hyvarinen", "scalar")
 
     def __repr__(self) -> str:
         return f"<compiled {self.model!r} [{self.backend}]>"

@@ -21,9 +21,9 @@ import sympy
 
 from .errors import ScoresymInputError
 from .expressions import check_name, parse_expression, split_names
+from .operators import Operators, stabilize_log_sum_exp, tidy
 
 KINDS = ("density", "log", "energy")
-_TIDY_MAX_NODES = 80
 
 
 class Model:
@@ -123,33 +123,37 @@ class Model:
         return len(self.variables)
 
     @cached_property
+    def operators(self) -> Operators:
+        """The exact operators of log f (see :class:`scoresym.operators.Operators`)."""
+        return Operators(self.log_density, self.variables)
+
+    @cached_property
+    def stable_operators(self) -> tuple:
+        """(operators, shifts) for compiled code: those of log f with every log-sum-exp written
+        stably (see :func:`scoresym.operators.stabilize_log_sum_exp`); the same operators when
+        log f has none."""
+        stable, shifts = stabilize_log_sum_exp(self.log_density, self.variables)
+        return (Operators(stable, self.variables), shifts) if shifts else (self.operators, {})
+
+    @property
     def score(self) -> sympy.Matrix:
         """s(x) = grad_x log f, a d x 1 Matrix (log Z has no x-gradient, so it never appears)."""
-        return sympy.Matrix([tidy(sympy.diff(self.log_density, v)) for v in self.variables])
+        return self.operators.score
 
-    def _second_derivative(self, i: int, j: int) -> sympy.Expr:
-        """d^2 log f / dx_i dx_j, computed once per unordered pair."""
-        key = (min(i, j), max(i, j))
-        cache = self.__dict__.setdefault("_second", {})
-        if key not in cache:
-            cache[key] = tidy(sympy.diff(self.score[key[0]], self.variables[key[1]]))
-        return cache[key]
-
-    @cached_property
+    @property
     def hessian(self) -> sympy.Matrix:
         """H(x) = grad_x grad_x^T log f, the d x d Jacobian of the score (symmetric)."""
-        d = self.dim
-        return sympy.Matrix(d, d, lambda i, j: self._second_derivative(i, j))
+        return self.operators.hessian
 
-    @cached_property
+    @property
     def laplacian(self) -> sympy.Expr:
         """tr H(x) = sum_i d^2 log f / dx_i^2 (only the diagonal is differentiated)."""
-        return tidy(sympy.Add(*[self._second_derivative(i, i) for i in range(self.dim)]))
+        return self.operators.laplacian
 
-    @cached_property
+    @property
     def hyvarinen(self) -> sympy.Expr:
         """The per-sample Hyvarinen integrand 1/2 ||s(x)||^2 + tr H(x)."""
-        return sympy.Rational(1, 2) * sympy.Add(*[s**2 for s in self.score]) + self.laplacian
+        return self.operators.hyvarinen
 
     def fisher_integrand(self, data_model: "Model") -> sympy.Expr:
         """1/2 ||grad log p_data(x) - s(x)||^2, with data_model's variables matched by position.
@@ -218,33 +222,6 @@ class Model:
     def _repr_latex_(self) -> str:
         return rf"$\log f({', '.join(sympy.latex(v) for v in self.variables)}) = " \
                rf"{sympy.latex(self.log_density)}$"
-
-
-def tidy(expr: sympy.Expr) -> sympy.Expr:
-    """A cheap readable form: ``cancel`` small expressions when that does not make them longer.
-
-    Large expressions are returned as they are: their size is counted only up to a bound, so
-    tidying costs nothing as the dimension grows.
-
-    >>> x, mu, s2 = sympy.symbols("x mu s2")
-    >>> tidy(-(2*x - 2*mu) / (2*s2))
-    (mu - x)/s2
-    """
-    size = _bounded_size(expr, _TIDY_MAX_NODES)
-    if size > _TIDY_MAX_NODES or expr.has(sympy.Min, sympy.Max, sympy.Piecewise, sympy.Abs):
-        return expr
-    cancelled = sympy.cancel(expr)
-    return cancelled if _bounded_size(cancelled, size + 1) <= size else expr
-
-
-def _bounded_size(expr: sympy.Expr, bound: int) -> int:
-    """The number of nodes in expr's tree, counting no further than bound + 1."""
-    count = 0
-    for _ in sympy.preorder_traversal(expr):
-        count += 1
-        if count > bound:
-            break
-    return count
 
 
 def clean_log(f: sympy.Expr) -> sympy.Expr:

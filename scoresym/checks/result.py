@@ -7,6 +7,9 @@ standard error otherwise.
 >>> r = CheckResult("demo", lhs=1.0, rhs=1.0 + 1e-12, error=1e-12, tolerance=1e-8)
 >>> r.ok, str(r)
 (True, 'demo: lhs = 1.000000, rhs = 1.000000, |diff| 1e-12 <= 1e-08: ok')
+>>> str(CheckResult("mc", 0.51, 0.50, 0.01, 0.02, stderr=0.005, method="mc",
+...                 lhs_label="E[g.s]", rhs_label="-E[div g]"))
+'mc: E[g.s] = 0.510000, -E[div g] = 0.500000, |diff| 0.01 = 2 SE <= 4 SE (mc): ok'
 """
 
 from __future__ import annotations
@@ -29,6 +32,8 @@ class CheckResult:
     stderr: Optional[float] = None
     details: dict = field(default_factory=dict)
     method: str = ""
+    lhs_label: str = "lhs"
+    rhs_label: str = "rhs"
 
     @property
     def ok(self) -> bool:
@@ -41,9 +46,13 @@ class CheckResult:
     def __str__(self) -> str:
         relation = "<=" if self.ok else ">"
         how = f" ({self.method})" if self.method else ""
-        return (f"{self.name}: lhs = {self.lhs:.6f}, rhs = {self.rhs:.6f}, "
-                f"|diff| {self.error:.3g} {relation} {self.tolerance:.3g}{how}: "
-                f"{'ok' if self.ok else 'FAILED'}")
+        if self.stderr:  # Monte Carlo: the difference and the tolerance in standard errors
+            comparison = (f"|diff| {self.error:.3g} = {self.error / self.stderr:.3g} SE {relation} "
+                          f"{self.tolerance / self.stderr:.3g} SE")
+        else:
+            comparison = f"|diff| {self.error:.3g} {relation} {self.tolerance:.3g}"
+        return (f"{self.name}: {self.lhs_label} = {self.lhs:.6f}, {self.rhs_label} = "
+                f"{self.rhs:.6f}, {comparison}{how}: {'ok' if self.ok else 'FAILED'}")
 
     def _repr_html_(self) -> str:
         colour = "#1b7837" if self.ok else "#b2182b"

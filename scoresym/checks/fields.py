@@ -1,0 +1,125 @@
+"""Test functions g: R^d -> R^d for Stein's identity and boundary terms, from what users pass.
+
+Invariant: a test function is either symbolic (a d x 1 SymPy Matrix in the model's variables and
+parameters, parsed safely from strings) or a row-wise callable on (n, d) arrays written with
+``autograd.numpy``, whose divergence autograd computes exactly with d backward passes.
+
+>>> from scoresym import zoo
+>>> m = zoo.get("gaussian_mixture_2d").model
+>>> field = vector_field(m, "x1**2, x2")
+>>> field.label, field.symbolic.T
+('g=(x1**2, x2)', Matrix([[x1**2, x2]]))
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable, Optional
+
+import numpy as np
+import sympy
+
+from ..errors import ScoresymInputError
+from ..expressions import parse_expression
+
+
+@dataclass(frozen=True)
+class VectorField:
+    """A test function g, symbolic (``symbolic``) or a callable (``function``), with a label."""
+
+    label: str
+    symbolic: Optional[sympy.Matrix] = None
+    function: Optional[Callable] = None
+
+
+def default_field(model) -> sympy.Matrix:
+    """The default test function g_i(x) = x_i + x_i^2: non-trivial, polynomial, and zero at 0."""
+    return sympy.Matrix([v + v**2 for v in model.variables])
+
+
+def vector_field(model, test_function) -> VectorField:
+    """Interpret ``test_function``: None (the default), a string ("x1**2, x2"), a SymPy
+    expression (d = 1), a sequence of strings or expressions, a Matrix, or a callable."""
+    if test_function is None:
+        g = default_field(model)
+        return VectorField(_label(g), symbolic=g)
+    if callable(test_function) and not isinstance(test_function, sympy.Basic):
+        name = getattr(test_function, "__name__", "callable")
+        return VectorField(f"g={name}", function=test_function)
+    g = _symbolic_field(model, test_function)
+    return VectorField(_label(g), symbolic=g)
+
+
+def _symbolic_field(model, spec) -> sympy.Matrix:
+    names = {s.name: s for s in model.variables + model.params}
+    if isinstance(spec, str):
+        parts = [part for part in _split_top_level(spec)]
+    elif isinstance(spec, sympy.MatrixBase):
+        parts = list(spec)
+    elif isinstance(spec, sympy.Expr):
+        parts = [spec]
+    else:
+        try:
+            parts = list(spec)
+        except TypeError:
+            raise ScoresymInputError(
+                f"test_function must be a string, SymPy expression(s) or a callable, "
+                f"got {type(spec).__name__}") from None
+    exprs = [parse_expression(p, names) if isinstance(p, str) else _checked(p, names)
+             for p in parts]
+    if len(exprs) != model.dim:
+        raise ScoresymInputError(
+            f"test_function has {len(exprs)} component(s), the model has d = {model.dim}")
+    return sympy.Matrix(exprs)
+
+
+def _checked(expr, names: dict) -> sympy.Expr:
+    expr = sympy.sympify(expr) if isinstance(expr, (int, float)) else expr
+    if not isinstance(expr, sympy.Expr):
+        raise ScoresymInputError(f"test_function component {expr!r} is not an expression")
+    unknown = sorted(s.name for s in expr.free_symbols if s not in set(names.values()))
+    if unknown:
+        raise ScoresymInputError(f"undeclared symbol(s) in test_function: {', '.join(unknown)}")
+    return expr
+
+
+def _split_top_level(text: str) -> list:
+    """Split "a, f(b, c)" at commas outside parentheses."""
+    parts, depth, current = [], 0, []
+    for char in text:
+        depth += char == "("
+        depth -= char == ")"
+        if char == "," and depth == 0:
+            parts.append("".join(current))
+            current = []
+        else:
+            current.append(char)
+    parts.append("".join(current))
+    return parts
+
+
+def _label(g: sympy.Matrix) -> str:
+    items = [str(e) for e in g]
+    return f"g={items[0]}" if len(items) == 1 else f"g=({', '.join(items)})"
+
+
+def callable_field_and_divergence(function: Callable, X: np.ndarray) -> tuple:
+    """g(X) as (n, d) and div g(X) as (n,), the divergence by d autograd backward passes."""
+    import autograd
+    import autograd.numpy as anp
+
+    d = X.shape[1]
+
+    def g(Y):
+        out = function(Y)
+        return anp.reshape(out, (Y.shape[0], d))
+
+    try:
+        values = np.asarray(g(X), dtype=float)
+        divergence = sum(autograd.grad(lambda Y, i=i: anp.sum(g(Y)[:, i]))(X)[:, i]
+                         for i in range(d))
+    except (TypeError, ValueError) as exc:
+        raise ScoresymInputError(
+            f"test_function must map (n, {d}) arrays to (n, {d}) with autograd.numpy: {exc}") \
+            from None
+    return values, np.asarray(divergence, dtype=float)
