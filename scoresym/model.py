@@ -170,6 +170,12 @@ class Model:
         return tidy(sympy.Rational(1, 2) * sympy.Add(*[e**2 for e in diff]))
 
     def _data_score(self, data_model: "Model") -> list:
+        renames = self.data_renames(data_model)
+        return [s.xreplace(renames) for s in data_model.score]
+
+    def data_renames(self, data_model: "Model") -> dict:
+        """{data_model symbol: symbol here}: its variables to ours by position, and its params
+        that clash with ours to ``<name>_data``."""
         if not isinstance(data_model, Model):
             raise ScoresymInputError(f"data_model must be a Model, got {type(data_model).__name__}")
         if data_model.dim != self.dim:
@@ -179,7 +185,7 @@ class Model:
         renames = {p: sympy.Symbol(f"{p.name}_data", **p.assumptions0)
                    for p in data_model.params if p.name in mine}
         renames.update(dict(zip(data_model.variables, self.variables)))
-        return [s.xreplace(renames) for s in data_model.score]
+        return renames
 
     def sample(self, n: int, params: dict, seed=None):
         """n draws from the normalized density at ``params``, shape (n, d), where the model has
