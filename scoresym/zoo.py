@@ -139,8 +139,26 @@ def logcosh(d: int = 3, W=None, seed: int = 0) -> Builtin:
     log_f = -sympy.Add(*[sympy.log(sympy.cosh(u)) for u in projections]) \
         - sympy.Add(*[x**2 for x in xs]) / 2
     name = f"logcosh_{d}d"
-    return Builtin(name, Model(log_f, xs, (), name=name), {},
-                   f"log-cosh ICA model in {d}-D with fixed W")
+    model = Model(log_f, xs, (), name=name)
+    W_float = np.array([[float(w) for w in row] for row in entries])
+    # Exact rejection sampling: f(x) = N(x; 0, I) prod_i sech(w_i . x) up to a constant, and
+    # sech <= 1, so a standard normal proposal is accepted with probability prod_i sech(w_i . x).
+    model.sampler = lambda rng, n, p: rejection_sample(
+        rng, n, lambda k: rng.standard_normal((k, d)),
+        lambda X: -np.sum(np.logaddexp(X @ W_float.T, -X @ W_float.T) - np.log(2), axis=1))
+    return Builtin(name, model, {}, f"log-cosh ICA model in {d}-D with fixed W")
+
+
+def rejection_sample(rng, n: int, propose, log_accept, batch: int = 4096) -> np.ndarray:
+    """n exact draws by rejection: propose(k) gives k proposals, accepted with probability
+    exp(log_accept(X)) <= 1."""
+    accepted, count = [], 0
+    while count < n:
+        X = propose(max(batch, 2 * (n - count)))
+        keep = np.log(rng.uniform(size=len(X))) < log_accept(X)
+        accepted.append(X[keep])
+        count += int(keep.sum())
+    return np.concatenate(accepted)[:n]
 
 
 def _mixing_matrix(d: int, seed: int) -> np.ndarray:
@@ -157,8 +175,25 @@ def quartic_1d() -> Builtin:
     """log f(x) = t1 x + t2 x^2 - t4 x^4: an exponential family, linear in its parameters."""
     m = Model.from_string("t1*x + t2*x**2 - t4*x**4", "x", "t1 t2 t4", kind="log",
                           positive="t4", name="quartic_1d")
+    m.sampler = _quartic_sampler
     return Builtin("quartic_1d", m, {"t1": 0.5, "t2": 1.0, "t4": 0.5},
                    "quartic exponential family in 1-D")
+
+
+def _quartic_sampler(rng, n: int, p: dict) -> np.ndarray:
+    """Exact rejection from N(0, 1): log f(x) + x^2/2 = t1 x + (t2 + 1/2) x^2 - t4 x^4 is
+    bounded above (t4 > 0); its maximum, found on a grid and refined, bounds the ratio."""
+    import scipy.optimize
+
+    if p["t4"] <= 0:
+        raise ScoresymInputError("the quartic density needs t4 > 0")
+    ratio = lambda x: p["t1"] * x + (p["t2"] + 0.5) * x**2 - p["t4"] * x**4  # noqa: E731
+    grid = np.linspace(-20, 20, 40_001)
+    start = grid[np.argmax(ratio(grid))]
+    best = scipy.optimize.minimize_scalar(lambda x: -ratio(x), bracket=(start - 1e-3, start + 1e-3))
+    bound = max(-best.fun, ratio(grid).max()) + 1e-9
+    return rejection_sample(rng, n, lambda k: rng.standard_normal((k, 1)),
+                            lambda X: ratio(X[:, 0]) - bound)
 
 
 def exponential(lam: float = 1.5) -> Builtin:

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from scoresym import ScoresymInputError, zoo
+from scoresym import Model, ScoresymInputError, zoo
 
 
 @pytest.mark.parametrize("name", zoo.names())
@@ -58,7 +58,7 @@ def test_unknown_names_and_missing_samplers_are_clear():
     with pytest.raises(ScoresymInputError, match="no built-in model 'nope'"):
         zoo.get("nope")
     with pytest.raises(ScoresymInputError, match="has no sampler"):
-        zoo.get("quartic_1d").sample(3)
+        zoo.Builtin("bare", Model.from_string("-x**2", "x", kind="log"), {}, "no").sample(3)
 
 
 def test_logcosh_accepts_a_given_matrix_and_checks_its_shape():
@@ -66,3 +66,26 @@ def test_logcosh_accepts_a_given_matrix_and_checks_its_shape():
     assert b.model.dim == 2
     with pytest.raises(ScoresymInputError, match="W must have shape"):
         zoo.logcosh(2, W=np.eye(3))
+
+
+def test_quartic_rejection_sampler_matches_the_numerical_cdf():
+    from scipy import integrate
+
+    b = zoo.get("quartic_1d")
+    t = b.truth
+    density = lambda x: np.exp(t["t1"] * x + t["t2"] * x**2 - t["t4"] * x**4)  # noqa: E731
+    Z = integrate.quad(density, -np.inf, np.inf)[0]
+    cdf = np.vectorize(lambda x: integrate.quad(density, -np.inf, x)[0] / Z)
+    X = b.sample(3000, seed=5)[:, 0]
+    assert stats.kstest(X, cdf).pvalue > 1e-3
+
+
+def test_logcosh_rejection_sampler_matches_a_one_dimensional_reference():
+    """For d = 1, f(x) = sech(w x) exp(-x^2/2): compare the sampler with the numerical CDF."""
+    from scipy import integrate
+
+    b = zoo.logcosh(1, W=[[1.7]])
+    density = lambda x: np.exp(-x**2 / 2 - np.logaddexp(1.7 * x, -1.7 * x))  # noqa: E731
+    Z = integrate.quad(density, -np.inf, np.inf)[0]
+    cdf = np.vectorize(lambda x: integrate.quad(density, -np.inf, x)[0] / Z)
+    assert stats.kstest(b.sample(3000, seed=6)[:, 0], cdf).pvalue > 1e-3
