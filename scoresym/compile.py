@@ -177,7 +177,7 @@ def as_points(X, d: int, backend: str = "numpy"):
     >>> as_points([0.0, 1.0], 1).shape
     (2, 1)
     """
-    if _is_traced(X):
+    if is_traced(X):
         array = X
     else:
         try:
@@ -186,7 +186,7 @@ def as_points(X, d: int, backend: str = "numpy"):
             raise ScoresymInputError(f"X must be an array of real numbers: {exc}") from None
     ndim = len(array.shape)
     if ndim == 1 and d == 1:
-        return array[:, None] if not _is_traced(array) else array.reshape((-1, 1))
+        return array[:, None] if not is_traced(array) else array.reshape((-1, 1))
     if ndim == 1:
         raise ScoresymInputError(
             f"X has shape {tuple(array.shape)} but the model has d = {d} variables: pass an "
@@ -209,11 +209,12 @@ def param_values(given: dict, params: tuple, backend: str = "numpy") -> list:
             parts.append(f"unknown parameter(s): {', '.join(unknown)}")
         expected = ", ".join(names) or "none"
         raise ScoresymInputError(f"{'; '.join(parts)} (expected: {expected})")
-    return [_scalar(n, given[n]) for n in names]
+    return [scalar_param(n, given[n]) for n in names]
 
 
-def _scalar(name: str, value):
-    if _is_traced(value):
+def scalar_param(name: str, value):
+    """A parameter value as a float, or an autograd tracer passed through; a clear error else."""
+    if is_traced(value):
         if numpy.shape(value) != ():
             raise ScoresymInputError(f"parameter {name} must be a scalar")
         return value
@@ -228,7 +229,7 @@ def _scalar(name: str, value):
     return float(array)
 
 
-def _is_traced(value) -> bool:
+def is_traced(value) -> bool:
     """True for autograd's traced values, which must pass through untouched."""
     return type(value).__module__.startswith("autograd")
 
