@@ -105,6 +105,17 @@ def monte_carlo_mean(values: np.ndarray) -> tuple:
     return values.mean(axis=0), values.std(axis=0, ddof=1) / np.sqrt(n)
 
 
+#: Monte Carlo tolerances never go below this relative floor: two sides equal up to rounding
+#: (a zero-variance estimator, say) must not fail on a standard error of 1e-17.
+MC_FLOOR = 1e-12
+
+
+def mc_tolerance(stderr: float, sigmas: float, *values) -> float:
+    """``sigmas`` standard errors, floored at MC_FLOOR x max(1, |values|)."""
+    scale = max([1.0] + [abs(float(v)) for v in values])
+    return max(sigmas * float(stderr), MC_FLOOR * scale)
+
+
 def resolve_samples(model, params: dict, samples, n: int, seed) -> np.ndarray:
     """The given samples as (n, d), or n draws from the model's sampler at ``params``."""
     from ..compile import as_points

@@ -18,8 +18,8 @@ from __future__ import annotations
 import sympy
 
 from ..compile import CompiledFunction
-from .expectation import (monte_carlo_mean, quadrature_expectation, resolve_method,
-                          resolve_samples)
+from .expectation import (mc_tolerance, monte_carlo_mean, quadrature_expectation,
+                          resolve_method, resolve_samples)
 from .result import CheckResult
 from .stein import DEFAULT_SIGMAS, quadrature_tolerance
 
@@ -75,7 +75,7 @@ def check_fisher(data_model, data_params, model, params, samples=None, method="a
         values = compiled(X, **arguments)
         explicit, implicit, constant = (float(v) for v in values.mean(axis=0))
         _, se = monte_carlo_mean(values[:, 0] - values[:, 1] - values[:, 2])
-        stderr, tolerance = float(se), sigmas * float(se)
+        stderr, tolerance = float(se), mc_tolerance(se, sigmas, explicit, implicit + constant)
     details = {"explicit": explicit, "implicit": implicit, "constant": constant,
                "difference": explicit - implicit}
     return CheckResult(name, explicit, implicit + constant, abs(explicit - implicit - constant),

@@ -17,8 +17,8 @@ from __future__ import annotations
 import numpy as np
 import sympy
 
-from .expectation import (monte_carlo_mean, quadrature_expectation, resolve_method,
-                          resolve_samples)
+from .expectation import (mc_tolerance, monte_carlo_mean, quadrature_expectation,
+                          resolve_method, resolve_samples)
 from .fields import callable_field_and_divergence, vector_field
 from .result import CheckResult
 
@@ -76,7 +76,8 @@ def check_stein(m, params, test_function=None, samples=None, method="auto", seed
     X = resolve_samples(m, params, samples, n, seed)
     values = sides(X, **params)
     difference, stderr = monte_carlo_mean(values[:, 0] + values[:, 1])
-    return CheckResult(name, float(values[:, 0].mean()), -float(values[:, 1].mean()),
-                       abs(float(difference)), sigmas * float(stderr), stderr=float(stderr),
+    lhs, rhs = float(values[:, 0].mean()), -float(values[:, 1].mean())
+    return CheckResult(name, lhs, rhs, abs(float(difference)),
+                       mc_tolerance(stderr, sigmas, lhs, rhs), stderr=float(stderr),
                        method="mc", details={"test_function": field.label, "samples": len(X),
                                              "sigmas": sigmas}, **labels)
