@@ -5,13 +5,19 @@
 ...                          positive="s2")
 >>> m.hyvarinen
 -1/s2 + (mu - x)**2/(2*s2**2)
+>>> ss.check_stein(m, {"mu": 1.0, "s2": 1.0}, "x**2", method="quad").ok
+True
 """
 
 from . import checks, zoo
-from .checks import CheckResult
+from .checks import (CheckResult, check_autodiff, check_boundary, check_finite_differences,
+                     check_fisher, check_stein)
 from .errors import ScoresymInputError
+from .losses import dsm_loss, esm_loss, loss_gradient, ssm_loss
 from .model import Model
 
 __version__ = "0.1.0"
 
-__all__ = ["CheckResult", "Model", "ScoresymInputError", "checks", "zoo", "__version__"]
+__all__ = ["CheckResult", "Model", "ScoresymInputError", "check_autodiff", "check_boundary",
+           "check_finite_differences", "check_fisher", "check_stein", "checks", "dsm_loss",
+           "esm_loss", "loss_gradient", "ssm_loss", "zoo", "__version__"]

@@ -4,47 +4,44 @@ Exit status: 0 when every check passes, 1 when a check fails, 2 on bad input (th
 stderr on one line).
 
     scoresym verify                  every check over every built-in model
-    scoresym verify --model student_t
+    scoresym verify --quick --model student_t
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 
 from . import zoo
-from .checks import check_finite_differences
 from .errors import ScoresymInputError
-
-QUANTITIES = ("score", "hessian", "laplacian", "hyvarinen")
-
-
-def verify_builtin(builtin, points: int, seed) -> dict:
-    """Run the checks on one built-in model; a row of the verify table."""
-    result = check_finite_differences(builtin.model, builtin.truth, n=points, seed=seed)
-    return {"model": builtin.name, "d": builtin.model.dim, "errors": result.details["errors"],
-            "ok": result.ok, "results": [result]}
+from .verify import format_rows, run_suite
 
 
-def format_table(rows: list) -> str:
-    """A fixed-width table: one row per model, the largest relative error per quantity."""
-    header = f"{'model':<22} {'d':>2}  " + "  ".join(f"{q:>10}" for q in QUANTITIES) + "  result"
-    lines = [header, "-" * len(header)]
-    for row in rows:
-        errors = "  ".join(f"{row['errors'][q]:>10.2e}" for q in QUANTITIES)
-        lines.append(f"{row['model']:<22} {row['d']:>2}  {errors}  {'PASS' if row['ok'] else 'FAIL'}")
-    return "\n".join(lines)
+def _progress(stream):
+    """A one-line progress indicator on a terminal; nothing otherwise."""
+    if not stream.isatty():
+        return None
+
+    def show(model, check):
+        stream.write(f"\r\033[K  checking {model}: {check}")
+        stream.flush()
+
+    return show
 
 
 def cmd_verify(args) -> int:
-    names = [args.model] if args.model else zoo.names()
-    builtins = [zoo.get(name) for name in names]
-    rows = [verify_builtin(b, args.points, args.seed) for b in builtins]
-    print("compiled derivatives against central finite differences of the compiled log-density")
-    print("(largest relative error |compiled - fd| / max(1, |fd|) over random points)")
-    print(format_table(rows))
-    failed = [row["model"] for row in rows if not row["ok"]]
-    print(f"\n{len(rows) - len(failed)} passed, {len(failed)} failed")
+    names = [args.model] if args.model else None
+    rows = run_suite(names, quick=args.quick, seed=args.seed, progress=_progress(sys.stderr))
+    if sys.stderr.isatty():
+        sys.stderr.write("\r\033[K")
+    failed = [row for row in rows if not row.passed]
+    if args.json:
+        print(json.dumps({"rows": [row.as_dict() for row in rows],
+                          "passed": len(rows) - len(failed), "failed": len(failed)}, indent=1))
+    else:
+        print(format_rows(rows))
+        print(f"\n{len(rows) - len(failed)} passed, {len(failed)} failed")
     return 1 if failed else 0
 
 
@@ -53,13 +50,16 @@ def build_parser() -> argparse.ArgumentParser:
         prog="scoresym", description="Verify score-matching mathematics.")
     commands = parser.add_subparsers(dest="command", required=True)
     verify = commands.add_parser(
-        "verify", help="check every built-in model",
-        description="Compare the compiled score, Hessian, Laplacian and Hyvarinen integrand of "
-                    "every built-in model with finite differences. Example: scoresym verify "
-                    "--model gaussian_1d")
+        "verify", help="run every check over every built-in model",
+        description="Run every check (finite differences, autograd, Stein, boundary terms, "
+                    "Fisher divergence, SSM/ESM/DSM consistency) over every built-in model. "
+                    "A row passes when the check's verdict is the expected one: the exponential "
+                    "density on (0, oo) must fail the boundary and Fisher checks. "
+                    "Example: scoresym verify --quick --model gaussian_1d")
     verify.add_argument("--model", choices=zoo.names(), help="check one built-in model")
-    verify.add_argument("--points", type=int, default=25, help="random points per model")
-    verify.add_argument("--seed", type=int, default=0, help="seed for the random points")
+    verify.add_argument("--quick", action="store_true", help="fewer samples (about 15 s)")
+    verify.add_argument("--seed", type=int, default=0, help="seed for samples and projections")
+    verify.add_argument("--json", action="store_true", help="print the rows as JSON")
     verify.set_defaults(run=cmd_verify)
     return parser
 

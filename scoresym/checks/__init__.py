@@ -1,6 +1,22 @@
-"""Numerical checks; each returns CheckResult objects that can fail."""
+"""Numerical checks. Each returns a CheckResult that can fail: see each module for its invariant.
 
+- finite_differences: compiled derivatives against central differences of the compiled log f
+- autodiff: compiled derivatives against HIPS autograd
+- stein: E[g . grad log p] = -E[div g] by quadrature or Monte Carlo
+- boundary: f g vanishes at the edges of the domain (symbolic one-sided limits)
+- fisher: explicit Fisher divergence = Hyvarinen objective + constant
+- consistency: SSM vs ESM, Hutchinson variances, DSM vs ESM as sigma -> 0, DSM's noised fit
+"""
+
+from .autodiff import check_autodiff
+from .boundary import check_boundary
+from .consistency import (check_dsm_gaussian_variance, check_dsm_limit, check_hutchinson,
+                          check_ssm_esm, check_trace_variance, hutchinson_variance)
 from .finite_differences import check_finite_differences
+from .fisher import check_fisher
 from .result import CheckResult
+from .stein import check_stein
 
-__all__ = ["CheckResult", "check_finite_differences"]
+__all__ = ["CheckResult", "check_autodiff", "check_boundary", "check_dsm_gaussian_variance",
+           "check_dsm_limit", "check_finite_differences", "check_fisher", "check_hutchinson",
+           "check_ssm_esm", "check_stein", "check_trace_variance", "hutchinson_variance"]

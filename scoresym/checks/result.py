@@ -38,7 +38,7 @@ class CheckResult:
     @property
     def ok(self) -> bool:
         values = (self.lhs, self.rhs, self.error)
-        return all(math.isfinite(v) for v in values) and self.error <= self.tolerance
+        return bool(all(math.isfinite(v) for v in values) and self.error <= self.tolerance)
 
     def __bool__(self) -> bool:
         return self.ok

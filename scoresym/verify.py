@@ -1,0 +1,118 @@
+"""The verification suite: every check over every built-in model, with the outcome each should have.
+
+Invariant: a row passes when the check's verdict equals the expected one. Checks are expected to
+pass except where the mathematics says they must not: for a model whose boundary term p s does not
+vanish (``Builtin.hyvarinen_valid`` is False, e.g. the exponential density on (0, oo)), the
+boundary and Fisher checks are expected to fail, and a row passes only if they do.
+
+>>> rows = run_suite(["gaussian_1d"], quick=True, seed=0)
+>>> all(row.passed for row in rows)
+True
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
+
+import numpy as np
+
+from . import zoo
+from .checks import (CheckResult, check_autodiff, check_boundary, check_dsm_gaussian_variance,
+                     check_dsm_limit, check_finite_differences, check_fisher, check_hutchinson,
+                     check_ssm_esm, check_stein, check_trace_variance)
+
+
+@dataclass
+class Row:
+    """One check on one model: its result and whether that is the expected outcome."""
+
+    model: str
+    check: str
+    result: CheckResult
+    expected_ok: bool = True
+
+    @property
+    def passed(self) -> bool:
+        return self.result.ok == self.expected_ok
+
+    @property
+    def status(self) -> str:
+        if not self.passed:
+            return "FAIL"
+        return "pass" if self.expected_ok else "pass (fails as it must)"
+
+    def as_dict(self) -> dict:
+        r = self.result
+        number = lambda v: None if v is None else float(v)  # noqa: E731
+        return {"model": self.model, "check": self.check, "name": r.name, "lhs": number(r.lhs),
+                "rhs": number(r.rhs), "error": number(r.error), "tolerance": number(r.tolerance),
+                "stderr": number(r.stderr), "method": r.method, "ok": r.ok,
+                "expected_ok": self.expected_ok, "passed": self.passed}
+
+
+def perturbed(params: dict) -> dict:
+    """Model parameters away from the truth (x 1.2 + 0.1; positive stays positive)."""
+    return {k: 1.2 * v + 0.1 for k, v in params.items()}
+
+
+def checks_for(b, quick: bool, seed) -> list:
+    """[(check name, thunk returning a CheckResult, expected ok)] for built-in ``b``."""
+    m, truth = b.model, b.truth
+    n = 300 if quick else 2000
+    quad = m.dim <= 2
+    X = b.sample(n, seed=seed)
+    plan: list = [
+        ("finite differences", lambda: check_finite_differences(m, truth, n=20, seed=seed), True),
+        ("autodiff", lambda: check_autodiff(m, truth, X[:200]), True),
+        ("stein", lambda: check_stein(m, truth, method="quad") if quad
+         else check_stein(m, truth, samples=b.sample(20 * n, seed=seed)), True),
+        ("boundary", lambda: check_boundary(m, truth), b.hyvarinen_valid),
+        ("fisher", lambda: check_fisher(m, truth, m, perturbed(truth), method="quad") if quad
+         else check_fisher(m, truth, m, perturbed(truth), samples=b.sample(20 * n, seed=seed)),
+         b.hyvarinen_valid),
+        ("ssm = esm", lambda: check_ssm_esm(m, truth, X[:n // 2], n_projections=8 if quick else 32,
+                                            seed=seed), True),
+        ("trace variance", lambda: check_trace_variance(m, truth, X[:100], seed=seed), True),
+    ]
+    if m.params:
+        plan.append(("dsm -> esm", lambda: check_dsm_limit(m, truth, X, seed=seed,
+                                                           batches=10 if quick else 20), True))
+    if b.name == "gaussian_1d":
+        plan.append(("dsm fits q_sigma", lambda: check_dsm_gaussian_variance(
+            m, X, sigma=0.5, replicates=6 if quick else 20, seed=seed), True))
+    return plan
+
+
+def run_suite(names=None, quick: bool = False, seed=0, progress: Callable = None) -> list:
+    """Run every check over the named built-in models (default: all) and return the rows."""
+    names = list(names) if names else zoo.names()
+    rows = []
+    for name in names:
+        b = zoo.get(name)
+        for check, thunk, expected in checks_for(b, quick, seed):
+            if progress:
+                progress(name, check)
+            rows.append(Row(name, check, thunk(), expected))
+    if len(names) == len(zoo.names()):
+        A = np.array([[2.0, 0.5, -0.3], [0.5, 1.0, 0.2], [-0.3, 0.2, 0.7]])
+        for projection in ("rademacher", "gaussian", "sphere"):
+            rows.append(Row("(matrix)", f"hutchinson {projection}",
+                            check_hutchinson(A, projection, n_draws=20_000, seed=seed)))
+    return rows
+
+
+def format_rows(rows: list) -> str:
+    """A fixed-width table: model, check, both sides, |diff|, tolerance and status."""
+    header = (f"{'model':<20} {'check':<19} {'lhs':>12} {'rhs':>12} {'|diff|':>9} "
+              f"{'tolerance':>9}  {'method':<8} status")
+    lines = [header, "-" * len(header)]
+    for row in rows:
+        r = row.result
+        lines.append(f"{row.model:<20} {row.check:<19} {r.lhs:>12.6g} {r.rhs:>12.6g} "
+                     f"{r.error:>9.2e} {r.tolerance:>9.2e}  {_short(r.method):<8} {row.status}")
+    return "\n".join(lines)
+
+
+def _short(method: str) -> str:
+    return {"finite differences": "fd", "sympy.limit": "limit"}.get(method, method)
