@@ -51,8 +51,9 @@ class CheckResult:
                           f"{self.tolerance / self.stderr:.3g} SE")
         else:
             comparison = f"|diff| {self.error:.3g} {relation} {self.tolerance:.3g}"
-        return (f"{self.name}: {self.lhs_label} = {self.lhs:.6f}, {self.rhs_label} = "
-                f"{self.rhs:.6f}, {comparison}{how}: {'ok' if self.ok else 'FAILED'}")
+        lhs, rhs = self.lhs + 0.0, self.rhs + 0.0  # no "-0.000000"
+        return (f"{self.name}: {self.lhs_label} = {lhs:.6f}, {self.rhs_label} = "
+                f"{rhs:.6f}, {comparison}{how}: {'ok' if self.ok else 'FAILED'}")
 
     def _repr_html_(self) -> str:
         colour = "#1b7837" if self.ok else "#b2182b"
