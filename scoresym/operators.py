@@ -127,3 +127,13 @@ def _exponential_terms(expr: sympy.Expr, variables: tuple) -> list:
             return []
         terms.append((coefficient, rest.args[0]))
     return terms
+
+
+def renamed(exprs: list, shifts: dict, renames: dict) -> tuple:
+    """(exprs, shifts) with ``renames`` applied and every shift symbol replaced by a fresh one,
+    so that two stable forms (a data model's and a model's, even the same model's) can be
+    evaluated side by side without sharing a shift."""
+    fresh = {k: sympy.Dummy("shift", real=True) for k in shifts}
+    mapping = {**renames, **fresh}
+    return ([e.xreplace(mapping) for e in exprs],
+            {fresh[k]: v.xreplace(renames) for k, v in shifts.items()})

@@ -33,11 +33,18 @@ def exact_values(model, params: dict) -> dict:
 def boundary_terms(model, params: dict, g: sympy.Matrix) -> list:
     """[{variable, edge, term}] with term = lim_{x_i -> edge} f(x) g_i(x) (None if undecided)."""
     values = exact_values(model, params)
-    f = sympy.exp(model.log_density.xreplace(values))
+    return edge_limits(model.log_density.xreplace(values), [gi.xreplace(values) for gi in g],
+                       model.variables, model.domain)
+
+
+def edge_limits(log_f: sympy.Expr, g: list, variables: tuple, domain: dict) -> list:
+    """[{variable, edge, term}]: one-sided limits of exp(log_f) g_i as x_i tends to each edge of
+    its interval in ``domain``; ``log_f`` and ``g`` must hold no parameters but numbers."""
+    f = sympy.exp(log_f)
     terms = []
-    for gi, variable in zip(g, model.variables):
-        product = f * gi.xreplace(values)
-        lo, hi = model.domain[variable]
+    for gi, variable in zip(g, variables):
+        product = f * gi
+        lo, hi = domain[variable]
         for edge, direction in ((lo, "+"), (hi, "-")):
             terms.append({"variable": variable.name, "edge": edge,
                           "term": _one_sided_limit(product, variable, edge, direction)})

@@ -24,6 +24,10 @@ from ..errors import ScoresymInputError
 
 QUAD_MAX_DIM = 2
 QUAD_RTOL = 1e-10
+#: Absolute error target of the integrator: integrands are scaled so their integrals are O(1)
+#: (the density is divided by its peak), and an integral that is exactly zero can only meet an
+#: absolute target.
+QUAD_ATOL = 1e-13
 
 
 def quadrature_expectation(model, params: dict, integrand, rtol: float = QUAD_RTOL) -> tuple:
@@ -32,10 +36,8 @@ def quadrature_expectation(model, params: dict, integrand, rtol: float = QUAD_RT
     Raises ScoresymInputError for d > 2 (use Monte Carlo) and when the integrator does not
     converge.
     """
-    if model.dim > QUAD_MAX_DIM:
-        raise ScoresymInputError(
-            f"quadrature needs d <= {QUAD_MAX_DIM}, the model has d = {model.dim}: use method='mc'")
     log_density = model.lambdify().log_density
+    _require_quadrature(model)
     shift = log_density_peak(model, params)
 
     def weighted(X):
@@ -45,18 +47,35 @@ def quadrature_expectation(model, params: dict, integrand, rtol: float = QUAD_RT
             products = np.where(weight[:, None] > 0, weight[:, None] * values, 0.0)
         return np.column_stack([weight, products])
 
+    estimate, error = integrate_over_domain(model, weighted, rtol)
+    Z, numerators = estimate[0], estimate[1:]
+    means = numerators / Z
+    return means, (error[1:] + np.abs(means) * error[0]) / Z
+
+
+def integrate_over_domain(model, integrand, rtol: float = QUAD_RTOL) -> tuple:
+    """(int h dx, error estimate) over the model's domain for h = integrand(X) of shape (n, k),
+    by ``scipy.integrate.cubature`` (d <= 2)."""
+    _require_quadrature(model)
     lo, hi = _limits(model)
+
+    def values(X):
+        return np.asarray(integrand(X), dtype=float).reshape(len(X), -1)
+
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
-        result = cubature(weighted, lo, hi, rtol=rtol, atol=0.0, max_subdivisions=20_000)
+        result = cubature(values, lo, hi, rtol=rtol, atol=QUAD_ATOL, max_subdivisions=20_000)
     if result.status != "converged" or not np.all(np.isfinite(result.estimate)):
         raise ScoresymInputError(
             f"quadrature did not converge for {model.name or 'the model'} "
-            f"(the integrand may not be integrable against the density)")
-    Z, numerators = result.estimate[0], result.estimate[1:]
-    Z_err, errors = result.error[0], result.error[1:]
-    means = numerators / Z
-    return means, (errors + np.abs(means) * Z_err) / Z
+            f"(the integrand may not be integrable over its domain)")
+    return np.asarray(result.estimate), np.asarray(result.error)
+
+
+def _require_quadrature(model) -> None:
+    if model.dim > QUAD_MAX_DIM:
+        raise ScoresymInputError(
+            f"quadrature needs d <= {QUAD_MAX_DIM}, the model has d = {model.dim}: use method='mc'")
 
 
 def log_density_peak(model, params: dict) -> float:

@@ -18,6 +18,7 @@ from __future__ import annotations
 import sympy
 
 from ..compile import CompiledFunction
+from ..operators import renamed
 from .expectation import (mc_tolerance, monte_carlo_mean, quadrature_expectation,
                           resolve_method, resolve_samples)
 from .result import CheckResult
@@ -41,8 +42,9 @@ def fisher_fields(data_model, model) -> tuple:
             sympy.Rational(1, 2) * sum(a**2 for a in data_score)])
 
     public = fields([e.xreplace(renames) for e in data_model.score], model.operators)
-    stable = fields([e.xreplace(renames) for e in data_ops.score], model_ops)
-    shifts = {**{k: v.xreplace(renames) for k, v in data_shifts.items()}, **model_shifts}
+    data_score, data_shifts = renamed(list(data_ops.score), data_shifts, renames)
+    stable = fields(data_score, model_ops)
+    shifts = {**data_shifts, **model_shifts}
     data_params = tuple(renames.get(p, p) for p in data_model.params)
     compiled = CompiledFunction("fisher_fields", public, model.variables,
                                 model.params + data_params, "vector",

@@ -1,0 +1,159 @@
+"""Step and Derivation: a derivation made concrete for a model, rendered and checked step by step.
+
+Invariant: a Step displays ``lhs = rhs`` with a title and a one-sentence reason. A step that makes a
+numeric claim carries ``claim``, a function of a check context returning a CheckResult that
+evaluates both sides by independent routes; a step without one is a definition and says so
+(``kind == "definition"``). ``Derivation.check`` runs every claim.
+
+>>> import sympy
+>>> x = sympy.Symbol("x")
+>>> d = Derivation("demo", [Step("A square", (x + 1)**2, x**2 + 2*x + 1, "Expand.")], None)
+>>> print(d.to_text())
+demo
+<BLANKLINE>
+1. A square
+   Expand.
+<BLANKLINE>
+          2    2
+   (x + 1)  = x  + 2⋅x + 1
+<BLANKLINE>
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Callable, Optional
+
+import sympy
+
+
+class NotCheckable(Exception):
+    """A step's claim cannot be evaluated here (for example an integral in d > 2)."""
+
+
+class StepChecks(list):
+    """The CheckResults of a derivation's steps; ``skipped`` lists (step number, title, reason)
+    for claims that could not be evaluated, and ``ok`` says whether every result is as the
+    mathematics expects."""
+
+    def __init__(self, results=(), skipped=()):
+        super().__init__(results)
+        self.skipped = list(skipped)
+
+    @property
+    def ok(self) -> bool:
+        return all(r.ok == r.details["expected_ok"] for r in self)
+
+
+@dataclass
+class Step:
+    """One step: ``lhs = rhs`` because of ``reason``; ``claim(context)`` checks it numerically."""
+
+    title: str
+    lhs: sympy.Basic
+    rhs: sympy.Basic
+    reason: str
+    claim: Optional[Callable] = field(default=None, repr=False)
+    expected_ok: bool = True  # False where the mathematics says this step must fail
+
+    @property
+    def kind(self) -> str:
+        return "definition" if self.claim is None else "identity"
+
+    def equation(self) -> sympy.Basic:
+        return sympy.Eq(self.lhs, self.rhs, evaluate=False)
+
+
+@dataclass
+class Derivation:
+    """A titled list of steps and the result they reach."""
+
+    title: str
+    steps: list
+    result: Optional[sympy.Basic]
+    context_factory: Optional[Callable] = field(default=None, repr=False)
+    notes: list = field(default_factory=list)
+
+    # --- rendering ----------------------------------------------------------------------------
+
+    def to_text(self) -> str:
+        """The derivation as Unicode text for a terminal."""
+        lines = [self.title, ""]
+        for k, step in enumerate(self.steps, 1):
+            lines += [f"{k}. {step.title}", f"   {step.reason}", ""]
+            art = sympy.pretty(step.equation(), use_unicode=True, wrap_line=False)
+            lines += [("   " + row).rstrip() for row in art.splitlines()] + [""]
+        lines += [f"Note: {note}" for note in self.notes]
+        return "\n".join(lines)
+
+    def to_markdown(self) -> str:
+        """The derivation as Markdown with $$ display math."""
+        parts = [f"## {self.title}", ""]
+        for k, step in enumerate(self.steps, 1):
+            parts += [f"**{k}. {step.title}.** {step.reason}", "", "$$",
+                      f"{sympy.latex(step.lhs)} = {sympy.latex(step.rhs)}", "$$", ""]
+        parts += [f"> {note}" for note in self.notes]
+        return "\n".join(parts).rstrip() + "\n"
+
+    def to_latex(self, document: bool = False) -> str:
+        """An ``align*`` environment (each step an ``\\intertext`` and an equation); with
+        ``document=True``, a complete article that compiles with pdflatex."""
+        rows = []
+        for k, step in enumerate(self.steps, 1):
+            rows.append(rf"\intertext{{\textbf{{{k}. {_tex_text(step.title)}.}} "
+                        rf"{_tex_text(step.reason)}}}")
+            rows.append(rf"{sympy.latex(step.lhs)} &= {sympy.latex(step.rhs)} \\")
+        body = "\\begin{align*}\n" + "\n".join(rows) + "\n\\end{align*}\n"
+        if not document:
+            return body
+        return ("\\documentclass{article}\n\\usepackage{amsmath,amssymb}\n"
+                "\\usepackage[margin=2cm]{geometry}\n\\allowdisplaybreaks\n"
+                "\\begin{document}\n"
+                f"\\section*{{{_tex_text(self.title)}}}\n{body}\\end{{document}}\n")
+
+    def _repr_markdown_(self) -> str:
+        return self.to_markdown()
+
+    def __str__(self) -> str:
+        return self.to_text()
+
+    # --- checking -----------------------------------------------------------------------------
+
+    def check(self, params=None, **options) -> StepChecks:
+        """A CheckResult per step that makes a numeric claim, with ``details["step"]`` its number
+        and ``details["expected_ok"]`` whether the mathematics says it holds; claims that cannot
+        be evaluated (quadrature in d > 2) are listed in ``.skipped`` with the reason. Options (for
+        example ``data_model``, ``data_params``, ``method``, ``n``, ``seed``) go to the check
+        context; see :func:`scoresym.derive.derive`."""
+        if self.context_factory is None:
+            raise ValueError("this derivation has no numeric claims")
+        context = self.context_factory(params or {}, **options)
+        results = StepChecks()
+        for k, step in enumerate(self.steps, 1):
+            if step.claim is None:
+                continue
+            try:
+                result = step.claim(context)
+            except NotCheckable as reason:
+                results.skipped.append((k, step.title, str(reason)))
+                continue
+            result.details.update({"step": k, "title": step.title,
+                                   "expected_ok": step.expected_ok})
+            results.append(result)
+        return results
+
+
+def _tex_text(text: str) -> str:
+    """Plain text for LaTeX text mode: escape specials, keep $math$ spans."""
+    out, math = [], False
+    for char in text:
+        if char == "$":
+            math = not math
+            out.append(char)
+        elif not math and char in "&%#_{}":
+            out.append("\\" + char)
+        elif not math and char == "~":
+            out.append(r"\textasciitilde{}")
+        else:
+            out.append(char)
+    return "".join(out)
