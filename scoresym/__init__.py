@@ -10,6 +10,8 @@ True
 """
 
 from . import checks, zoo
+from .derivation import Derivation, Step
+from .derive import derive
 from .checks import (CheckResult, check_autodiff, check_boundary, check_finite_differences,
                      check_fisher, check_stein)
 from .errors import ScoresymInputError
@@ -18,6 +20,6 @@ from .model import Model
 
 __version__ = "0.1.0"
 
-__all__ = ["CheckResult", "Model", "ScoresymInputError", "check_autodiff", "check_boundary",
+__all__ = ["CheckResult", "Derivation", "Model", "Step", "derive", "ScoresymInputError", "check_autodiff", "check_boundary",
            "check_finite_differences", "check_fisher", "check_stein", "checks", "dsm_loss",
            "esm_loss", "loss_gradient", "ssm_loss", "zoo", "__version__"]

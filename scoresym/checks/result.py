@@ -46,7 +46,7 @@ class CheckResult:
     def __str__(self) -> str:
         relation = "<=" if self.ok else ">"
         how = f" ({self.method})" if self.method else ""
-        if self.stderr:  # Monte Carlo: the difference and the tolerance in standard errors
+        if self.stderr and self.tolerance <= 100 * self.stderr:  # Monte Carlo, in SEs
             comparison = (f"|diff| {self.error:.3g} = {self.error / self.stderr:.3g} SE {relation} "
                           f"{self.tolerance / self.stderr:.3g} SE")
         else:

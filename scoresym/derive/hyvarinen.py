@@ -34,13 +34,14 @@ def _vector(items):
     return items[0] if len(items) == 1 else sympy.Matrix(items)
 
 
-def _edge_values(m) -> tuple:
-    """Symbolic boundary terms of p s_i for data in the model family (p = f/Z): per coordinate
-    [f s_i]_{lo}^{hi} / Z with the parameters left symbolic, and whether all vanish."""
+def edge_values(m, g=None) -> tuple:
+    """Symbolic boundary terms of p g_i (g defaults to the score) for data in the model family
+    (p = f/Z): per coordinate [f g_i]_{lo}^{hi} / Z with the parameters left symbolic, and
+    whether all vanish."""
     f = sympy.exp(m.log_density)
     Z = sympy.Function("Z")(*m.params) if m.params else sympy.Symbol("Z")
     values, vanish = [], True
-    for v, s in zip(m.variables, m.score):
+    for v, s in zip(m.variables, m.score if g is None else g):
         lo, hi = m.domain[v]
         ends = []
         for edge, direction in ((hi, "-"), (lo, "+")):
@@ -60,7 +61,7 @@ def derive_hyvarinen(m) -> Derivation:
     data_score = Notation("grad_log_p", "∇ₓ log p(x)", r"\nabla_x \log p(x)")
     Z = sympy.Function("Z")(*m.params) if m.params else sympy.Symbol("Z")
     p_of_x = sympy.Function("p")(*xs)
-    boundary_values, vanishes = _edge_values(m)
+    boundary_values, vanishes = edge_values(m)
     where = "; ".join(f"{v} in ({lo}, {hi})" for v, (lo, hi) in m.domain.items())
 
     def region(expr):
@@ -102,7 +103,9 @@ def derive_hyvarinen(m) -> Derivation:
              claim=_boundary_claim, expected_ok=vanishes),
         Step("The cross term is the trace", -Expectation(Dot(GRAD_LOG_P, S), "p"),
              Expectation(TRACE, "p"),
-             "Drop the boundary term: -E[∇log p · s] = E[tr ∇s] by the previous two steps.",
+             "Drop the boundary term: -E[∇log p · s] = E[tr ∇s] by the previous two steps."
+             if vanishes else "This needs the boundary term to vanish; here it does not, so "
+             "the two sides differ by it.",
              claim=_trace_claim, expected_ok=vanishes),
         Step("The tractable objective", J,
              Expectation(SquaredNorm(S) / 2 + TRACE, "p") + C,

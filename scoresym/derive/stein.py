@@ -1,0 +1,111 @@
+"""Stein's identity derived for a model's own density and a test function g (seed 001, ex. 4).
+
+E_p[g(x)^T grad log p(x)] = -E_p[div g(x)] for p = f/Z: the score of p is that of f, p cancels in
+E_p[g . grad log p], and integrating by parts in each coordinate leaves the boundary term
+[g_i p] at the edges of the domain, which must vanish.
+"""
+
+from __future__ import annotations
+
+import sympy
+
+from ..checks.fields import vector_field
+from ..checks.result import CheckResult
+from ..derivation import Derivation, Step
+from ..errors import ScoresymInputError
+from ..notation import Bracket, Dot, Expectation, Notation
+from .context import CheckContext
+from .hyvarinen import GRAD_LOG_P, _dot, _score_claim, _vector, edge_values
+
+G = Notation("g", "g(x)", "g(x)")
+DIV_G = Notation("div_g", "∇ₓ·g(x)", r"\nabla_x \cdot g(x)")
+
+
+def derive_stein(m, test_function=None) -> Derivation:
+    """Stein's identity for model ``m`` and test function g (default g_i = x_i + x_i^2)."""
+    field = vector_field(m, test_function)
+    if field.symbolic is None:
+        raise ScoresymInputError("a derivation needs a symbolic test function (a string or "
+                                 "SymPy expressions), not a callable")
+    g = list(field.symbolic)
+    xs = m.variables
+    p_of_x = sympy.Function("p")(*xs)
+    boundary_values, vanishes = edge_values(m, g)
+    divergence = sympy.Add(*[sympy.diff(gi, v) for gi, v in zip(g, xs)])
+
+    def region(expr):
+        return sympy.Integral(expr, *[(v, *m.domain[v]) for v in xs])
+
+    parts_lhs = sympy.Add(*[region(gi * sympy.Derivative(p_of_x, v)) for gi, v in zip(g, xs)])
+    brackets = sympy.Add(*[Bracket(gi * p_of_x, v, *m.domain[v]) for gi, v in zip(g, xs)])
+    steps = [
+        Step("Stein's identity", Expectation(Dot(G, GRAD_LOG_P), "p"), -Expectation(DIV_G, "p"),
+             f"The claim, for p = f/Z and the test function {field.label}."),
+        Step("The test function", G, _vector(g), "Any smooth g for which g p vanishes at the "
+             "edges; this one is chosen for the check."),
+        Step("The score of p is that of f", GRAD_LOG_P, _vector(m.score),
+             "log Z does not depend on x.", claim=_score_claim),
+        Step("p cancels", Expectation(Dot(G, GRAD_LOG_P), "p"), parts_lhs,
+             "Write the score as ∇p / p; the density in the expectation cancels it.",
+             claim=_cancel_claim(g)),
+        Step("Integrate by parts in each coordinate", parts_lhs,
+             brackets - sympy.Add(*[region(p_of_x * sympy.diff(gi, v)) for gi, v in zip(g, xs)]),
+             "The integral of u v' is [u v] minus the integral of u' v.",
+             claim=_parts_claim(g)),
+        Step("The boundary term", brackets, sympy.Add(*boundary_values),
+             "It vanishes: g p goes to zero at every edge of the domain." if vanishes else
+             "It does not vanish: g p stays non-zero at an edge, so Stein's identity fails "
+             "for this g.", claim=_boundary_claim(g), expected_ok=vanishes),
+        Step("Stein's identity for this model", Expectation(_dot(g, m.score), "p"),
+             -Expectation(divergence, "p"),
+             "With the boundary term gone, the expectation of g·∇log p is minus that of div g."
+             if vanishes else "This would follow if the boundary term vanished; it does not, "
+             "so the two sides differ by it.",
+             claim=_identity_claim(g), expected_ok=vanishes),
+    ]
+    notes = [] if vanishes else [
+        f"The boundary term ({sympy.Add(*boundary_values)}) does not vanish, so the identity "
+        "fails for this test function."]
+    return Derivation(f"Stein's identity for log f = {m.log_density}, {field.label}", steps,
+                      sympy.Eq(steps[-1].lhs, steps[-1].rhs, evaluate=False),
+                      lambda params, **options: CheckContext(m, params, **options), notes)
+
+
+def _cancel_claim(g):
+    def claim(ctx: CheckContext) -> CheckResult:
+        p = ctx.density()
+        gradient_p = [sympy.diff(p, v) for v in ctx.variables]
+        return ctx.expectation_vs_integral("p cancels", _dot(g, ctx.data_score),
+                                           _dot(g, gradient_p), ("E[g·∇log p]", "∫g·∇p"))
+    return claim
+
+
+def _parts_claim(g):
+    def claim(ctx: CheckContext) -> CheckResult:
+        p = ctx.density()
+        lhs = _dot(g, [sympy.diff(p, v) for v in ctx.variables])
+        rhs = -sympy.Add(*[p * sympy.diff(gi, v) for gi, v in zip(g, ctx.variables)])
+        boundary, _ = ctx.boundary_total(g)
+        return ctx.integrals("integration by parts", lhs, rhs, rhs_constant=boundary,
+                             labels=("∫g·∇p", "boundary - ∫p div g"))
+    return claim
+
+
+def _boundary_claim(g):
+    def claim(ctx: CheckContext) -> CheckResult:
+        ctx.require_quadrature("the normalized density at the edges")
+        total, terms = ctx.boundary_total(g)
+        failing = [f"{t['variable']} -> {t['edge']}: {t['term']}" for t in terms
+                   if t["term"] != 0]
+        return CheckResult("boundary term", total, 0.0, abs(total), 1e-12,
+                           method="sympy.limit", details={"not_vanishing": failing},
+                           lhs_label="boundary", rhs_label="required")
+    return claim
+
+
+def _identity_claim(g):
+    def claim(ctx: CheckContext) -> CheckResult:
+        divergence = sympy.Add(*[sympy.diff(gi, v) for gi, v in zip(g, ctx.variables)])
+        return ctx.expectations("stein", _dot(g, ctx.data_score), -divergence,
+                                ("E[g·∇log p]", "-E[div g]"))
+    return claim
