@@ -14,7 +14,9 @@ import json
 import sys
 
 from . import zoo
+from .derive import IDENTITIES, derive
 from .errors import ScoresymInputError
+from .model import Model
 from .verify import format_rows, run_suite
 
 
@@ -45,6 +47,74 @@ def cmd_verify(args) -> int:
     return 1 if failed else 0
 
 
+def parse_assignments(text: str, what: str) -> dict:
+    """"mu=0.5, s2=2" -> {"mu": 0.5, "s2": 2.0}; a clear error names a bad piece."""
+    values = {}
+    for piece in filter(None, (part.strip() for part in text.split(","))):
+        name, sep, value = piece.partition("=")
+        if not sep:
+            raise ScoresymInputError(f"{what}: expected name=value, got {piece!r}")
+        try:
+            values[name.strip()] = float(value)
+        except ValueError:
+            raise ScoresymInputError(f"{what}: {value.strip()!r} is not a number") from None
+    return values
+
+
+def parse_domain(items) -> dict:
+    """["x=0:oo"] -> {"x": ("0", "oo")}."""
+    domain = {}
+    for item in items or ():
+        name, sep, interval = item.partition("=")
+        lo, colon, hi = interval.partition(":")
+        if not sep or not colon:
+            raise ScoresymInputError(f"--domain: expected name=lo:hi, got {item!r}")
+        domain[name.strip()] = tuple(_bound(b) for b in (lo, hi))
+    return domain
+
+
+def _bound(text: str):
+    text = text.strip()
+    if text in ("oo", "-oo", "inf", "-inf"):
+        return text
+    try:
+        return float(text)
+    except ValueError:
+        raise ScoresymInputError(f"--domain: bound {text!r} is not a number or +-oo") from None
+
+
+def model_from_args(args):
+    """A built-in model (by name) or a user density from the command line."""
+    if args.density in zoo.names():
+        return zoo.get(args.density).model
+    if not args.variables:
+        raise ScoresymInputError(f"{args.density!r} is not a built-in model ({', '.join(zoo.names())}); "
+                                 "for a density string give --variables")
+    return Model.from_string(args.density, args.variables, args.params or "", kind=args.kind,
+                             domain=parse_domain(args.domain), positive=args.positive,
+                             name="model")
+
+
+def cmd_derive(args) -> int:
+    m = model_from_args(args)
+    d = derive(m, args.identity, args.test_function)
+    render = {"text": d.to_text, "markdown": d.to_markdown,
+              "latex": lambda: d.to_latex(document=args.document)}[args.format]
+    print(render())
+    if args.check is None:
+        return 0
+    options = {"seed": args.seed}
+    if args.identity == "dsm":
+        options["sigma"] = args.sigma
+    results = d.check(parse_assignments(args.check, "--check"), **options)
+    print("\nchecks:")
+    for r in results:
+        print(f"  step {r.details['step']}: {r}")
+    for step, title, reason in results.skipped:
+        print(f"  step {step}: {title}: not checked ({reason})")
+    return 0 if all(r.ok for r in results) else 1
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="scoresym", description="Verify score-matching mathematics.")
@@ -61,6 +131,31 @@ def build_parser() -> argparse.ArgumentParser:
     verify.add_argument("--seed", type=int, default=0, help="seed for samples and projections")
     verify.add_argument("--json", action="store_true", help="print the rows as JSON")
     verify.set_defaults(run=cmd_verify)
+
+    derive_cmd = commands.add_parser(
+        "derive", help="a step-by-step derivation for a density",
+        description="Derive the Hyvarinen objective, Stein's identity, DSM or SSM step by step "
+                    "for a density (a string, or a built-in model's name), and optionally check "
+                    "every step numerically. Example: scoresym derive \"exp(-(x - mu)**2/(2*s2))\" "
+                    "--variables x --params \"mu s2\" --positive s2 --check mu=0.5,s2=2")
+    derive_cmd.add_argument("density", help="f(x; theta) as a string, or a built-in model name")
+    derive_cmd.add_argument("--variables", help="variable names, e.g. \"x y\"")
+    derive_cmd.add_argument("--params", help="parameter names, e.g. \"mu s2\"")
+    derive_cmd.add_argument("--positive", help="parameters that are positive, e.g. s2")
+    derive_cmd.add_argument("--kind", choices=("density", "log", "energy"), default="density",
+                            help="the string is f, log f or the energy -log f")
+    derive_cmd.add_argument("--domain", action="append",
+                            help="a variable's interval, e.g. x=0:oo (repeatable)")
+    derive_cmd.add_argument("--identity", choices=IDENTITIES, default="hyvarinen")
+    derive_cmd.add_argument("--test-function", help="g for --identity stein, e.g. \"x**2\"")
+    derive_cmd.add_argument("--format", choices=("text", "markdown", "latex"), default="text")
+    derive_cmd.add_argument("--document", action="store_true",
+                            help="with --format latex, a complete document")
+    derive_cmd.add_argument("--check", metavar="PARAMS",
+                            help="check every step at these parameters, e.g. mu=0.5,s2=2")
+    derive_cmd.add_argument("--sigma", type=float, default=0.5, help="noise level for dsm")
+    derive_cmd.add_argument("--seed", type=int, default=0)
+    derive_cmd.set_defaults(run=cmd_derive)
     return parser
 
 

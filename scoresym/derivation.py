@@ -73,12 +73,21 @@ class Derivation:
     result: Optional[sympy.Basic]
     context_factory: Optional[Callable] = field(default=None, repr=False)
     notes: list = field(default_factory=list)
+    subject: Optional[sympy.Basic] = None  # the model's log f, shown after the title
+
+    def heading(self, latex: bool = False) -> str:
+        """The title, followed by the model's log f when there is one."""
+        if self.subject is None:
+            return self.title
+        if latex:
+            return f"{self.title} for $\\log f = {_latex(self.subject)}$"
+        return f"{self.title} for log f = {self.subject}"
 
     # --- rendering ----------------------------------------------------------------------------
 
     def to_text(self) -> str:
         """The derivation as Unicode text for a terminal."""
-        lines = [self.title, ""]
+        lines = [self.heading(), ""]
         for k, step in enumerate(self.steps, 1):
             lines += [f"{k}. {step.title}", f"   {step.reason}", ""]
             art = sympy.pretty(step.equation(), use_unicode=True, wrap_line=False)
@@ -88,10 +97,10 @@ class Derivation:
 
     def to_markdown(self) -> str:
         """The derivation as Markdown with $$ display math."""
-        parts = [f"## {self.title}", ""]
+        parts = [f"## {self.heading(latex=True)}", ""]
         for k, step in enumerate(self.steps, 1):
             parts += [f"**{k}. {step.title}.** {step.reason}", "", "$$",
-                      f"{sympy.latex(step.lhs)} = {sympy.latex(step.rhs)}", "$$", ""]
+                      f"{_latex(step.lhs)} = {_latex(step.rhs)}", "$$", ""]
         parts += [f"> {note}" for note in self.notes]
         return "\n".join(parts).rstrip() + "\n"
 
@@ -102,14 +111,16 @@ class Derivation:
         for k, step in enumerate(self.steps, 1):
             rows.append(rf"\intertext{{\textbf{{{k}. {_tex_text(step.title)}.}} "
                         rf"{_tex_text(step.reason)}}}")
-            rows.append(rf"{sympy.latex(step.lhs)} &= {sympy.latex(step.rhs)} \\")
+            rows.append(rf"{_latex(step.lhs)} &= {_latex(step.rhs)} \\")
         body = "\\begin{align*}\n" + "\n".join(rows) + "\n\\end{align*}\n"
         if not document:
             return body
         return ("\\documentclass{article}\n\\usepackage{amsmath,amssymb}\n"
                 "\\usepackage[margin=2cm]{geometry}\n\\allowdisplaybreaks\n"
                 "\\begin{document}\n"
-                f"\\section*{{{_tex_text(self.title)}}}\n{body}\\end{{document}}\n")
+                f"\\section*{{{_tex_text(self.title)}}}\n"
+                + (f"$$\\log f = {_latex(self.subject)}$$\n" if self.subject is not None else "")
+                + f"{body}\\end{{document}}\n")
 
     def _repr_markdown_(self) -> str:
         return self.to_markdown()
@@ -143,17 +154,38 @@ class Derivation:
         return results
 
 
+def _latex(expr) -> str:
+    """LaTeX of an expression, with a thin space for products (lam p(x), not lamp(x))."""
+    return sympy.latex(expr, mul_symbol=r"\,")
+
+
+#: Unicode in titles and reasons, as LaTeX math.
+_TEX_SYMBOLS = {
+    "θ": r"\theta", "ε": r"\varepsilon", "σ": r"\sigma", "μ": r"\mu", "λ": r"\lambda",
+    "δ": r"\delta", "Σ": r"\sum", "∇": r"\nabla", "ᵀ": r"^{\top}", "‖": r"\|", "²": "^2",
+    "·": r"\cdot", "√": r"\surd", "≠": r"\neq", "≤": r"\leq", "≥": r"\geq", "±": r"\pm",
+    "∫": r"\int", "∂": r"\partial", "→": r"\to", "∞": r"\infty", "½": r"\tfrac12", "ₓ": "_x", "≈": r"\approx",
+}
+
+
 def _tex_text(text: str) -> str:
-    """Plain text for LaTeX text mode: escape specials, keep $math$ spans."""
-    out, math = [], False
+    """Plain text for LaTeX text mode: escape specials, Unicode math as inline math."""
+    out = []
     for char in text:
-        if char == "$":
-            math = not math
-            out.append(char)
-        elif not math and char in "&%#_{}":
+        if char == "\u0303" and out:  # combining tilde: x̃
+            out[-1] = rf"$\tilde{{{out[-1]}}}$"
+        elif char == "\u0302" and out:  # combining hat
+            out[-1] = rf"$\hat{{{out[-1]}}}$"
+        elif char in _TEX_SYMBOLS:
+            out.append(f"${_TEX_SYMBOLS[char]}$")
+        elif char in "&%#_{}$":
             out.append("\\" + char)
-        elif not math and char == "~":
+        elif char == "~":
             out.append(r"\textasciitilde{}")
+        elif char == "^":
+            out.append(r"\textasciicircum{}")
+        elif ord(char) > 127:
+            raise ValueError(f"no LaTeX form for {char!r} in {text!r}")
         else:
             out.append(char)
     return "".join(out)

@@ -32,14 +32,21 @@ class Notation(sympy.Symbol):
     def text(self) -> str:
         return self._forms[self.name][0]
 
-    def _latex(self, printer):
-        return self._forms[self.name][1]
+    def _latex(self, printer, exp=None):
+        return _power(self._forms[self.name][1], exp, wrap=False)
 
     def _sympystr(self, printer):
         return self.text
 
     def _pretty(self, printer):
         return prettyForm(self.text)
+
+
+def _power(tex: str, exp, wrap: bool = True) -> str:
+    """tex, raised to the LaTeX power ``exp`` when the printer asks for one."""
+    if exp is None:
+        return tex
+    return rf"\left({tex}\right)^{{{exp}}}" if wrap else rf"{{{tex}}}^{{{exp}}}"
 
 
 def _label(arg) -> str:
@@ -59,9 +66,9 @@ class Expectation(sympy.Function):
         label = sympy.Symbol(label) if isinstance(label, str) else label
         return super().__new__(cls, integrand, label, evaluate=False)
 
-    def _latex(self, printer):
-        label = _label(self.args[1]).replace("ε", r"\varepsilon")
-        return rf"\mathbb{{E}}_{{{label}}}\left[{printer._print(self.args[0])}\right]"
+    def _latex(self, printer, exp=None):
+        label = _label(self.args[1]).replace("ε", r"\varepsilon").replace("σ", r"\sigma")
+        return _power(rf"\mathbb{{E}}_{{{label}}}\left[{printer._print(self.args[0])}\right]", exp)
 
     def _sympystr(self, printer):
         return f"E_{_label(self.args[1])}[{printer._print(self.args[0])}]"
@@ -76,8 +83,8 @@ class SquaredNorm(sympy.Function):
 
     nargs = 1
 
-    def _latex(self, printer):
-        return rf"\left\|{printer._print(self.args[0])}\right\|^{{2}}"
+    def _latex(self, printer, exp=None):
+        return _power(rf"\left\|{printer._print(self.args[0])}\right\|^{{2}}", exp)
 
     def _sympystr(self, printer):
         return f"||{printer._print(self.args[0])}||^2"
@@ -96,9 +103,9 @@ class Dot(sympy.Function):
 
     nargs = 2
 
-    def _latex(self, printer):
+    def _latex(self, printer, exp=None):
         a, b = (printer._print(arg) for arg in self.args)
-        return rf"{a}^{{\top}} {b}"
+        return _power(rf"{a}^{{\top}} {b}", exp)
 
     def _sympystr(self, printer):
         return f"{printer._print(self.args[0])}·{printer._print(self.args[1])}"
@@ -113,9 +120,9 @@ class Bracket(sympy.Function):
 
     nargs = 4
 
-    def _latex(self, printer):
+    def _latex(self, printer, exp=None):
         h, x, lo, hi = (printer._print(arg) for arg in self.args)
-        return rf"\Big[{h}\Big]_{{{x}={lo}}}^{{{x}={hi}}}"
+        return _power(rf"\Big[{h}\Big]_{{{x}={lo}}}^{{{x}={hi}}}", exp)
 
     def _sympystr(self, printer):
         h, x, lo, hi = (printer._print(arg) for arg in self.args)

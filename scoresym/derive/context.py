@@ -26,6 +26,7 @@ from ..compile import CompiledFunction
 from ..derivation import NotCheckable
 from ..errors import ScoresymInputError
 from ..operators import renamed
+from ..sampling import inverse_cdf_sample
 
 
 class CheckContext:
@@ -89,14 +90,23 @@ class CheckContext:
 
     @cached_property
     def data_samples(self) -> np.ndarray:
+        """The given samples, the data model's exact samples, or, for a 1-D model without a
+        sampler, numerical inverse-CDF draws."""
+        if self.samples is None and self.data_model.sampler is None:
+            if self.data_model.dim != 1:
+                raise NotCheckable("Monte Carlo needs samples: pass samples=..., the model has "
+                                   "no sampler")
+            return inverse_cdf_sample(self.data_model, self.data_params, self.n,
+                                      np.random.default_rng(self.seed))
         return resolve_samples(self.data_model, self.data_params, self.samples, self.n, self.seed)
 
     @cached_property
     def points(self) -> np.ndarray:
         """Points for pointwise claims: 50 data samples if there are any, else probe points."""
-        if self.samples is not None or self.data_model.sampler is not None:
+        try:
             return self.data_samples[:50]
-        return probe_points(self.data_model, 50, np.random.default_rng(self.seed))
+        except NotCheckable:
+            return probe_points(self.data_model, 50, np.random.default_rng(self.seed))
 
     # --- claims -------------------------------------------------------------------------------
 

@@ -95,9 +95,9 @@ def derive_dsm(m) -> Derivation:
                           Notation("s2_hat_dsm", "argmin_s2 J_DSM", r"\arg\min_{s_2} J_{\mathrm{DSM}}"),
                           Notation("v_plus", "s² + σ²", r"s^2 + \sigma^2"),
                           "q_σ = N(μ, s² + σ²) when p = N(μ, s²).", claim=_variance_claim(m)))
-    return Derivation(f"Denoising score matching for log f = {m.log_density}", steps,
-                      steps[6].rhs,
-                      lambda params, sigma=0.5, **options: DSMContext(m, params, sigma, **options))
+    return Derivation("Denoising score matching", steps, steps[6].rhs,
+                      lambda params, sigma=0.5, **options: DSMContext(m, params, sigma, **options),
+                      subject=m.log_density)
 
 
 def _kernel_claim(kernel, xt, x1):

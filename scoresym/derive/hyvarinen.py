@@ -80,7 +80,7 @@ def derive_hyvarinen(m) -> Derivation:
         Step("Expand the square", J,
              Expectation(SquaredNorm(GRAD_LOG_P) / 2, "p") - Expectation(Dot(GRAD_LOG_P, S), "p")
              + Expectation(SquaredNorm(S) / 2, "p"),
-             "||a - b||^2 = ||a||^2 - 2 a·b + ||b||^2 inside the expectation.",
+             "‖a - b‖² = ‖a‖² - 2 a·b + ‖b‖² inside the expectation.",
              claim=_expand_claim),
         Step("The first term is a constant", C, Expectation(SquaredNorm(GRAD_LOG_P) / 2, "p"),
              "It involves the data alone, not θ, so minimizing J(θ) ignores it."),
@@ -131,9 +131,9 @@ def derive_hyvarinen(m) -> Derivation:
         f"The boundary term does not vanish for this model ({sympy.Add(*boundary_values)}), so "
         f"steps {', '.join(failing)} fail their checks: plain score matching is invalid here."]
     del data_score, d
-    return Derivation(f"Score matching by integration by parts for log f = {m.log_density}",
-                      steps, result, lambda params, **options: CheckContext(m, params, **options),
-                      notes)
+    return Derivation("Score matching by integration by parts", steps, result,
+                      lambda params, **options: CheckContext(m, params, **options), notes,
+                      subject=m.log_density)
 
 
 # --- the numeric claims -------------------------------------------------------------------------

@@ -76,8 +76,9 @@ def derive_ssm(m) -> Derivation:
              "(Gaussian v: 2‖H‖²_F).", claim=_variance_claim),
     ]
     del quadratic, expected, A
-    return Derivation(f"Sliced score matching for log f = {m.log_density}", steps,
-                      steps[-3].rhs, lambda params, **options: CheckContext(m, params, **options))
+    return Derivation("Sliced score matching", steps, steps[-3].rhs,
+                      lambda params, **options: CheckContext(m, params, **options),
+                      subject=m.log_density)
 
 
 def _symbolic_claim(d: int):

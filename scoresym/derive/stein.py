@@ -66,9 +66,10 @@ def derive_stein(m, test_function=None) -> Derivation:
     notes = [] if vanishes else [
         f"The boundary term ({sympy.Add(*boundary_values)}) does not vanish, so the identity "
         "fails for this test function."]
-    return Derivation(f"Stein's identity for log f = {m.log_density}, {field.label}", steps,
+    return Derivation(f"Stein's identity with {field.label}", steps,
                       sympy.Eq(steps[-1].lhs, steps[-1].rhs, evaluate=False),
-                      lambda params, **options: CheckContext(m, params, **options), notes)
+                      lambda params, **options: CheckContext(m, params, **options), notes,
+                      subject=m.log_density)
 
 
 def _cancel_claim(g):
