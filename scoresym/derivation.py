@@ -154,6 +154,30 @@ class Derivation:
         return results
 
 
+def _rounded(value: float) -> str:
+    """A value for reports: 6 significant digits, rounding noise below 1e-8 to zero."""
+    return f"{round(float(value) + 0.0, 8) + 0.0:.6g}"
+
+
+def checks_table(results: StepChecks) -> str:
+    """A Markdown table of step checks: both sides, the verdict and whether it was expected."""
+    lines = ["| step | claim | lhs | rhs | method | result | expected |",
+             "|---|---|---|---|---|---|---|"]
+    for r in results:
+        verdict = "ok" if r.ok else "FAILED"
+        expected = "yes" if r.ok == r.details["expected_ok"] else "**NO**"
+        lines.append(f"| {r.details['step']} | {r.details['title']} | {_rounded(r.lhs)} | "
+                     f"{_rounded(r.rhs)} | {r.method} | {verdict} | {expected} |")
+    for step, title, reason in getattr(results, "skipped", ()):
+        lines.append(f"| {step} | {title} | | | not checked: {reason} | | |")
+    return "\n".join(lines) + "\n"
+
+
+def report(derivation: Derivation, results: StepChecks, where: str) -> str:
+    """The derivation in Markdown followed by its checks at ``where`` (e.g. the parameters)."""
+    return (derivation.to_markdown() + f"\n### Checks ({where})\n\n" + checks_table(results))
+
+
 def _latex(expr) -> str:
     """LaTeX of an expression, with a thin space for products (lam p(x), not lamp(x))."""
     return sympy.latex(expr, mul_symbol=r"\,")

@@ -22,7 +22,7 @@ from ..checks.expectation import (integrate_over_domain, log_density_peak, mc_to
 from ..checks.finite_differences import probe_points, relative_error
 from ..checks.result import CheckResult
 from ..checks.stein import DEFAULT_SIGMAS, quadrature_tolerance
-from ..compile import CompiledFunction
+from ..compile import CompiledFunction, param_values
 from ..derivation import NotCheckable
 from ..errors import ScoresymInputError
 from ..operators import renamed
@@ -37,6 +37,8 @@ class CheckContext:
         self.model, self.params = model, dict(params)
         self.data_model = model if data_model is None else data_model
         self.data_params = dict(self.params if data_params is None else data_params)
+        param_values(self.params, model.params)  # names what is missing or unknown
+        param_values(self.data_params, self.data_model.params)
         self.method = resolve_method(method, self.data_model, samples)
         self.samples, self.n, self.seed, self.sigmas = samples, n, seed, sigmas
         self.renames = model.data_renames(self.data_model)
