@@ -206,6 +206,36 @@ def exponential(lam: float = 1.5) -> Builtin:
                    hyvarinen_valid=False)
 
 
+def truncated_normal(eta1: float = 1.0, eta2: float = 1.0) -> Builtin:
+    """f(x) = exp(eta1 x - eta2 x^2 / 2) on (0, oo): a normal N(eta1/eta2, 1/eta2) truncated to
+    x > 0, in natural parameters (so the objective is quadratic in them). p(0) > 0 and
+    s(0) = eta1 != 0: the boundary term does not vanish; fit it with a weight."""
+    m = Model.from_string("eta1*x - eta2*x**2/2", "x", "eta1 eta2", kind="log",
+                          positive="eta2", domain={"x": (0, "oo")}, name="truncated_normal")
+
+    def sampler(rng, n, p):
+        from scipy import stats
+
+        mean, sd = p["eta1"] / p["eta2"], 1.0 / np.sqrt(p["eta2"])
+        return stats.truncnorm.rvs(-mean / sd, np.inf, loc=mean, scale=sd, size=(n, 1),
+                                   random_state=rng)
+
+    m.sampler = sampler
+    return Builtin("truncated_normal", m, {"eta1": eta1, "eta2": eta2},
+                   "normal truncated to (0, oo), natural parameters", hyvarinen_valid=False)
+
+
+def gamma(k: float = 1.5, lam: float = 2.0) -> Builtin:
+    """f(x) = x^(k - 1) exp(-lam x) on (0, oo). Its boundary term f s = x^(k-2)((k-1) - lam x)
+    at 0 does not vanish for k <= 2 and is not zero over the parameter space: fit it with a
+    weight."""
+    m = Model.from_string("x**(k - 1) * exp(-lam*x)", "x", "k lam", positive="k lam",
+                          domain={"x": (0, "oo")}, name="gamma")
+    m.sampler = lambda rng, n, p: rng.gamma(p["k"], 1.0 / p["lam"], size=(n, 1))
+    return Builtin("gamma", m, {"k": k, "lam": lam}, "Gamma density on (0, oo)",
+                   hyvarinen_valid=False)
+
+
 #: name -> factory with default arguments.
 FACTORIES = {
     "gaussian_1d": gaussian_1d,
@@ -216,6 +246,8 @@ FACTORIES = {
     "logcosh_3d": lambda: logcosh(3),
     "quartic_1d": quartic_1d,
     "exponential": exponential,
+    "truncated_normal": truncated_normal,
+    "gamma": gamma,
 }
 
 

@@ -17,9 +17,10 @@ LAWS = ["rademacher", "gaussian", "sphere"]
 
 
 def points(b, n, seed=0):
-    """n standard normal points inside the model's domain ((0, oo) for the exponential)."""
+    """n standard normal points, folded into (0.1, oo) for models on the half-line."""
     X = np.random.default_rng(seed).standard_normal((n, b.model.dim))
-    return np.abs(X) + 0.1 if b.name == "exponential" else X
+    half_line = [lo == 0 for lo, _ in b.model.domain.values()]
+    return np.where(half_line, np.abs(X) + 0.1, X)
 
 
 def mean_and_se(values, axis=0):

@@ -46,23 +46,35 @@ def probe_points(model, n: int, rng, margin: float = 1e-2) -> np.ndarray:
     return np.column_stack(columns)
 
 
-def fd_gradient(log_density, X: np.ndarray, params: dict) -> np.ndarray:
-    """Central differences (f(x + h e_i) - f(x - h e_i)) / 2h, h = STEP_FIRST max(1, |x_i|)."""
+def step_scale(X: np.ndarray, domain=None) -> np.ndarray:
+    """The length scale of each coordinate for a difference step: max(1, |x|), but never more
+    than the distance to a finite edge of the domain (a list of (lo, hi), one per column), so
+    steps stay inside and resolve a density's behaviour near its edge."""
+    scale = np.maximum(1.0, np.abs(X))
+    for i, (lo, hi) in enumerate(domain or ()):
+        distance = np.minimum(X[:, i] - float(lo), float(hi) - X[:, i])
+        scale[:, i] = np.minimum(scale[:, i], distance)
+    return scale
+
+
+def fd_gradient(log_density, X: np.ndarray, params: dict, domain=None) -> np.ndarray:
+    """Central differences (f(x + h e_i) - f(x - h e_i)) / 2h, h = STEP_FIRST x step_scale."""
     n, d = X.shape
     out = np.empty((n, d))
+    scale = step_scale(X, domain)
     for i in range(d):
-        h = STEP_FIRST * np.maximum(1.0, np.abs(X[:, i]))
+        h = STEP_FIRST * scale[:, i]
         step = np.zeros_like(X)
         step[:, i] = h
         out[:, i] = (log_density(X + step, **params) - log_density(X - step, **params)) / (2 * h)
     return out
 
 
-def fd_hessian(log_density, X: np.ndarray, params: dict) -> np.ndarray:
+def fd_hessian(log_density, X: np.ndarray, params: dict, domain=None) -> np.ndarray:
     """Central second differences of f, (n, d, d): the 3-point rule on the diagonal and the
     4-point rule (f(++) - f(+-) - f(-+) + f(--)) / 4 h_i h_j off it."""
     n, d = X.shape
-    h = STEP_SECOND * np.maximum(1.0, np.abs(X))
+    h = STEP_SECOND * step_scale(X, domain)
     f0 = log_density(X, **params)
     out = np.empty((n, d, d))
 
@@ -118,8 +130,9 @@ def check_finite_differences(model, params: dict, X=None, n: int = 25, seed=None
     f = model.lambdify()
     X = probe_points(model, n, np.random.default_rng(seed)) if X is None \
         else as_points(X, model.dim)
-    grad = fd_gradient(f.log_density, X, params)
-    hess = fd_hessian(f.log_density, X, params)
+    domain = [model.domain[v] for v in model.variables]
+    grad = fd_gradient(f.log_density, X, params, domain)
+    hess = fd_hessian(f.log_density, X, params, domain)
     lap = np.trace(hess, axis1=1, axis2=2)
     references = {"score": grad, "hessian": hess, "laplacian": lap,
                   "hyvarinen": 0.5 * np.sum(grad**2, axis=1) + lap}

@@ -140,7 +140,8 @@ def derive_hyvarinen(m) -> Derivation:
 
 def _score_claim(ctx: CheckContext) -> CheckResult:
     f = ctx.model.lambdify().log_density
-    return ctx.pointwise("score of log(f/Z)", lambda X: fd_gradient(f, X, ctx.params),
+    domain = [ctx.model.domain[v] for v in ctx.variables]
+    return ctx.pointwise("score of log(f/Z)", lambda X: fd_gradient(f, X, ctx.params, domain),
                          list(ctx.ops.score), tolerance=TOLERANCES["score"],
                          labels=("finite differences", "score"), method="finite differences")
 
@@ -205,8 +206,9 @@ def _integrand_claim(ctx):
     f = ctx.model.lambdify().log_density
 
     def by_differences(X):
-        gradient = fd_gradient(f, X, ctx.params)
-        trace = np.trace(fd_hessian(f, X, ctx.params), axis1=1, axis2=2)
+        domain = [ctx.model.domain[v] for v in ctx.variables]
+        gradient = fd_gradient(f, X, ctx.params, domain)
+        trace = np.trace(fd_hessian(f, X, ctx.params, domain), axis1=1, axis2=2)
         return (0.5 * np.sum(gradient**2, axis=1) + trace)[:, None]
 
     return ctx.pointwise("the model's integrand", by_differences, [ctx.ops.hyvarinen],
