@@ -15,11 +15,13 @@ from .derive import derive
 from .checks import (CheckResult, check_autodiff, check_boundary, check_finite_differences,
                      check_fisher, check_stein)
 from .errors import ScoresymInputError
+from .estimate import FitResult, fit, maximum_likelihood
 from .losses import dsm_loss, esm_loss, loss_gradient, ssm_loss
 from .model import Model
 
 __version__ = "0.1.0"
 
-__all__ = ["CheckResult", "Derivation", "Model", "Step", "derive", "ScoresymInputError", "check_autodiff", "check_boundary",
+__all__ = ["CheckResult", "Derivation", "FitResult", "Model", "Step", "derive", "fit",
+           "maximum_likelihood", "ScoresymInputError", "check_autodiff", "check_boundary",
            "check_finite_differences", "check_fisher", "check_stein", "checks", "dsm_loss",
            "esm_loss", "loss_gradient", "ssm_loss", "zoo", "__version__"]

@@ -111,6 +111,25 @@ def split_names(spec, role: str) -> list:
             f"got {type(spec).__name__}") from None
 
 
+def split_top_level(text: str) -> list:
+    """Split "a, f(b, c)" at commas outside parentheses.
+
+    >>> split_top_level("x, min(x, 1)")
+    ['x', ' min(x, 1)']
+    """
+    parts, depth, current = [], 0, []
+    for char in text:
+        depth += char == "("
+        depth -= char == ")"
+        if char == "," and depth == 0:
+            parts.append("".join(current))
+            current = []
+        else:
+            current.append(char)
+    parts.append("".join(current))
+    return parts
+
+
 def parse_expression(text, names: Mapping[str, sympy.Symbol]) -> sympy.Expr:
     """Parse ``text`` into a SymPy expression whose only free symbols are ``names``' values.
 

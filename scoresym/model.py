@@ -20,7 +20,7 @@ from functools import cached_property
 import sympy
 
 from .errors import ScoresymInputError
-from .expressions import check_name, parse_expression, split_names
+from .expressions import check_name, parse_expression, split_names, split_top_level
 from .operators import Operators, stabilize_log_sum_exp, tidy
 
 KINDS = ("density", "log", "energy")
@@ -72,6 +72,8 @@ class Model:
         self.log_density = _log_density_of(expr, kind)
         self._check_log_density()
         self._compiled = {}
+        #: Derived objects that cost time to build (closed forms, fit objectives), by key.
+        self.cache = {}
         #: Optional exact sampler ``(rng, n, params) -> (n, d)`` of the normalized density.
         self.sampler = None
 
@@ -186,6 +188,37 @@ class Model:
                    for p in data_model.params if p.name in mine}
         renames.update(dict(zip(data_model.variables, self.variables)))
         return renames
+
+    def weights(self, weight) -> list | None:
+        """Per-coordinate weights w_k of generalized score matching as SymPy expressions in the
+        variables (None: unweighted). ``weight`` is a string or SymPy expression used for every
+        coordinate, or a sequence of d of them (a string with top-level commas is a sequence).
+
+        >>> Model.from_string("exp(-x)", "x", domain={"x": (0, "oo")}).weights("min(x, 1)")
+        [Min(1, x)]
+        """
+        if weight is None:
+            return None
+        names = {v.name: v for v in self.variables}
+        if isinstance(weight, str):
+            parts = split_top_level(weight)
+        elif isinstance(weight, sympy.Basic):
+            parts = [weight]
+        else:
+            parts = list(weight)
+        exprs = [parse_expression(p, names) if isinstance(p, str) else sympy.sympify(p)
+                 for p in parts]
+        for e in exprs:
+            stray = sorted(s.name for s in e.free_symbols if s not in set(self.variables))
+            if stray:
+                raise ScoresymInputError(f"the weight may depend on the variables only, not on "
+                                         f"{', '.join(stray)}")
+        if len(exprs) == 1:
+            exprs = exprs * self.dim
+        if len(exprs) != self.dim:
+            raise ScoresymInputError(
+                f"weight has {len(exprs)} components, the model has d = {self.dim}")
+        return exprs
 
     def sample(self, n: int, params: dict, seed=None):
         """n draws from the normalized density at ``params``, shape (n, d), where the model has

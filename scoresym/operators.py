@@ -59,6 +59,18 @@ class Operators:
         return sympy.Rational(1, 2) * sympy.Add(*[s**2 for s in self.score]) + self.laplacian
 
 
+def weighted_hyvarinen(operators, variables, weights=None) -> sympy.Expr:
+    """h = sum_k [1/2 w_k s_k^2 + w_k ds_k/dx_k + (dw_k/dx_k) s_k]; w_k = 1 gives Hyvarinen's."""
+    if weights is None:
+        return operators.hyvarinen
+    terms = []
+    for k, (w, v) in enumerate(zip(weights, variables)):
+        s = operators.score[k]
+        terms.append(sympy.Rational(1, 2) * w * s**2 + w * operators.second_derivative(k, k)
+                     + sympy.diff(w, v) * s)
+    return sympy.Add(*terms)
+
+
 def tidy(expr: sympy.Expr) -> sympy.Expr:
     """A cheap readable form: ``cancel`` small expressions when that does not make them longer.
 

@@ -51,7 +51,51 @@ def edge_limits(log_f: sympy.Expr, g: list, variables: tuple, domain: dict) -> l
     return terms
 
 
+def near_edge(expr, variable, edge, direction):
+    """expr with each Min, Max, Abs and Heaviside replaced by the branch it takes just inside
+    the edge (SymPy's limit cannot expand them), e.g. Min(x, 1) -> x as x -> 0+."""
+    if edge in (sympy.oo, -sympy.oo):
+        point = sympy.Integer(10) ** 9 * (1 if edge == sympy.oo else -1)
+    else:
+        point = edge + (sympy.Rational(1, 10**9) if direction == "+" else -sympy.Rational(1, 10**9))
+
+    def branch(node):
+        value = lambda e: e.xreplace({variable: point}).evalf()  # noqa: E731
+        if isinstance(node, (sympy.Min, sympy.Max)):
+            values = [value(a) for a in node.args]
+            if not all(v.is_number and v.is_real for v in values):
+                return node
+            pick = min if isinstance(node, sympy.Min) else max
+            return node.args[values.index(pick(values))]
+        if isinstance(node, sympy.Abs):
+            sign = value(node.args[0])
+            return node if not sign.is_number else (node.args[0] if sign >= 0 else -node.args[0])
+        if isinstance(node, sympy.Heaviside):
+            sign = value(node.args[0])
+            return node if not sign.is_number else sympy.Integer(1 if sign > 0 else 0)
+        return node
+
+    return expr.replace(lambda n: isinstance(n, (sympy.Min, sympy.Max, sympy.Abs,
+                                                 sympy.Heaviside)), branch)
+
+
+def symbolic_edge_terms(model, g, finite_only: bool = False) -> list:
+    """[{variable, edge, term}] of lim f(x) g_i(x) at each edge with the parameters left
+    symbolic (term None when SymPy cannot decide, e.g. when it depends on a parameter's range)."""
+    f = sympy.exp(model.log_density)
+    terms = []
+    for gi, variable in zip(g, model.variables):
+        lo, hi = model.domain[variable]
+        for edge, direction in ((lo, "+"), (hi, "-")):
+            if finite_only and edge in (sympy.oo, -sympy.oo):
+                continue
+            terms.append({"variable": variable.name, "edge": edge,
+                          "term": _one_sided_limit(f * gi, variable, edge, direction)})
+    return terms
+
+
 def _one_sided_limit(expr, variable, edge, direction):
+    expr = near_edge(expr, variable, edge, direction)
     try:
         value = sympy.limit(expr, variable, edge, direction)
     except (NotImplementedError, ValueError, TypeError, RecursionError):
@@ -61,13 +105,18 @@ def _one_sided_limit(expr, variable, edge, direction):
     return sympy.simplify(value) if value.free_symbols else value
 
 
-def check_boundary(m, params, test_function=None) -> CheckResult:
+def check_boundary(m, params, test_function=None, weight=None) -> CheckResult:
     """Check that f(x) g_i(x) vanishes at both edges of every coordinate's domain.
 
     ``test_function`` as in :func:`scoresym.checks.stein.check_stein`, symbolic only; None
-    means g = the model's score (the Hyvarinen objective's boundary term).
+    means g = the model's score (the Hyvarinen objective's boundary term), or with ``weight``
+    (generalized score matching) g_i = w_i s_i.
     """
-    if test_function is None:
+    if test_function is None and weight is not None:
+        weights = m.weights(weight)
+        g = [w * s for w, s in zip(weights, m.score)]
+        label = f"g=w·score, w={weights[0] if len(set(weights)) == 1 else tuple(weights)}"
+    elif test_function is None:
         g, label = m.score, "g=score"
     else:
         field = vector_field(m, test_function)

@@ -20,7 +20,7 @@ import numpy as np
 import sympy
 
 from ..errors import ScoresymInputError
-from ..expressions import parse_expression
+from ..expressions import parse_expression, split_top_level
 
 
 @dataclass(frozen=True)
@@ -53,7 +53,7 @@ def vector_field(model, test_function) -> VectorField:
 def _symbolic_field(model, spec) -> sympy.Matrix:
     names = {s.name: s for s in model.variables + model.params}
     if isinstance(spec, str):
-        parts = [part for part in _split_top_level(spec)]
+        parts = split_top_level(spec)
     elif isinstance(spec, sympy.MatrixBase):
         parts = list(spec)
     elif isinstance(spec, sympy.Expr):
@@ -81,21 +81,6 @@ def _checked(expr, names: dict) -> sympy.Expr:
     if unknown:
         raise ScoresymInputError(f"undeclared symbol(s) in test_function: {', '.join(unknown)}")
     return expr
-
-
-def _split_top_level(text: str) -> list:
-    """Split "a, f(b, c)" at commas outside parentheses."""
-    parts, depth, current = [], 0, []
-    for char in text:
-        depth += char == "("
-        depth -= char == ")"
-        if char == "," and depth == 0:
-            parts.append("".join(current))
-            current = []
-        else:
-            current.append(char)
-    parts.append("".join(current))
-    return parts
 
 
 def _label(g: sympy.Matrix) -> str:

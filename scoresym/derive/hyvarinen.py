@@ -12,6 +12,7 @@ from __future__ import annotations
 import numpy as np
 import sympy
 
+from ..checks.boundary import symbolic_edge_terms
 from ..checks.finite_differences import TOLERANCES, fd_gradient, fd_hessian
 from ..checks.result import CheckResult
 from ..derivation import Derivation, Step
@@ -38,17 +39,15 @@ def edge_values(m, g=None) -> tuple:
     """Symbolic boundary terms of p g_i (g defaults to the score) for data in the model family
     (p = f/Z): per coordinate [f g_i]_{lo}^{hi} / Z with the parameters left symbolic, and
     whether all vanish."""
-    f = sympy.exp(m.log_density)
     Z = sympy.Function("Z")(*m.params) if m.params else sympy.Symbol("Z")
+    g = list(m.score if g is None else g)
+    terms = symbolic_edge_terms(m, g)
     values, vanish = [], True
-    for v, s in zip(m.variables, m.score if g is None else g):
-        lo, hi = m.domain[v]
-        ends = []
-        for edge, direction in ((hi, "-"), (lo, "+")):
-            try:
-                ends.append(sympy.limit(f * s, v, edge, direction))
-            except (NotImplementedError, ValueError, TypeError):
-                ends.append(sympy.Limit(f * s, v, edge, direction))
+    for k, (v, gi) in enumerate(zip(m.variables, g)):
+        lo_term, hi_term = terms[2 * k]["term"], terms[2 * k + 1]["term"]
+        f = sympy.exp(m.log_density)
+        ends = [sympy.Limit(f * gi, v, m.domain[v][1], "-") if hi_term is None else hi_term,
+                sympy.Limit(f * gi, v, m.domain[v][0], "+") if lo_term is None else lo_term]
         value = sympy.simplify((ends[0] - ends[1]) / Z)
         vanish = vanish and value == 0
         values.append(value)

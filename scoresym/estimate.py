@@ -1,0 +1,373 @@
+"""Estimation by score matching: minimize the empirical (weighted) Hyvarinen objective.
+
+    objective(theta) = mean_i h(x_i; theta),
+    h = sum_k [ 1/2 w_k s_k^2 + w_k d s_k / d x_k + (d w_k / d x_k) s_k ],
+
+with weights w_k = 1 for plain score matching and w_k(x) vanishing at the domain's edges for
+generalized score matching (Hyvarinen 2007; Yu, Drton and Shojaie 2019).
+
+Invariant: the estimate solves the stationarity equations exactly when it can (a linear system
+when h is quadratic in theta, detected symbolically; SymPy's closed form when the stationarity
+equations solve) and otherwise minimizes with scipy using the exact symbolic gradient; the
+covariance is always the sandwich G^-1 J G^-1 / n from the exact per-sample gradient and Hessian
+in theta. A model whose boundary term p w s does not provably vanish at a finite edge is refused.
+
+>>> import numpy as np, scoresym as ss
+>>> b = ss.zoo.get("gaussian_1d")
+>>> X = b.sample(1000, seed=0)
+>>> r = ss.fit(b.model, X)
+>>> r.method, bool(abs(r.params["s2"] - X.var()) < 1e-10)
+('closed_form', True)
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import scipy.optimize
+import sympy
+
+from .checks.boundary import edge_limits, exact_values, symbolic_edge_terms
+from .compile import CompiledFunction, as_points
+from .errors import ScoresymInputError
+from .operators import weighted_hyvarinen
+
+METHODS = ("auto", "closed_form", "optimize")
+
+
+@dataclass
+class FitResult:
+    """A score-matching estimate with its sandwich covariance."""
+
+    params: dict                 # every parameter, fixed ones included
+    cov: np.ndarray              # covariance of the free parameters, in ``names`` order
+    stderr: dict                 # standard errors of the free parameters
+    objective: float             # the empirical objective at the estimate
+    method: str                  # "closed_form" (linear or symbolic) or "optimize"
+    converged: bool
+    names: list                  # the free parameters
+    n: int
+    fixed: dict = field(default_factory=dict)
+    details: dict = field(default_factory=dict)
+
+    def interval(self, name: str, level: float = 0.95) -> tuple:
+        """The Wald interval estimate +- z stderr."""
+        from scipy.stats import norm
+
+        z = norm.ppf(0.5 + level / 2)
+        return self.params[name] - z * self.stderr[name], self.params[name] + z * self.stderr[name]
+
+    def summary(self) -> str:
+        """A table: parameter, estimate, standard error, 95% interval."""
+        lines = [f"score matching ({self.method}{', weighted' if self.details.get('weight') else ''}"
+                 f"), n = {self.n}, objective = {self.objective:.6g}, "
+                 f"converged = {self.converged}",
+                 f"{'param':<10} {'estimate':>14} {'stderr':>12} {'95% interval':>30}"]
+        for name, value in self.params.items():
+            if name in self.fixed:
+                lines.append(f"{name:<10} {value:>14.6g} {'(fixed)':>12}")
+                continue
+            lo, hi = self.interval(name)
+            lines.append(f"{name:<10} {value:>14.6g} {self.stderr[name]:>12.4g} "
+                         f"{f'[{lo:.6g}, {hi:.6g}]':>30}")
+        return "\n".join(lines)
+
+    def __str__(self) -> str:
+        return self.summary()
+
+    def as_dict(self) -> dict:
+        return {"params": self.params, "stderr": self.stderr, "cov": self.cov.tolist(),
+                "names": self.names, "objective": self.objective, "method": self.method,
+                "converged": self.converged, "n": self.n, "fixed": self.fixed,
+                "weight": self.details.get("weight")}
+
+
+# --- the objective ------------------------------------------------------------------------------
+
+def boundary_problems(m, weights=None) -> list:
+    """Finite edges where p w_k s_k does not provably vanish (the parameters left symbolic):
+    [(variable, edge, term or None when undecided)]."""
+    g = [w * s for w, s in zip(weights or [1] * m.dim, m.score)]
+    return [(t["variable"], t["edge"], t["term"]) for t in symbolic_edge_terms(m, g, True)
+            if t["term"] is None or t["term"] != 0]
+
+
+def _describe(problems) -> str:
+    return "; ".join(f"{v} -> {e}: " + ("SymPy cannot show it vanishes for all parameter values"
+                                        if t is None else f"{t}") for v, e, t in problems)
+
+
+# --- fitting ------------------------------------------------------------------------------------
+
+class _Objective:
+    """Compiled per-sample value, gradient and Hessian in the free parameters."""
+
+    def __init__(self, m, weights, free):
+        self.m, self.free = m, free
+        stable, shifts = m.stable_operators
+        self.public = weighted_hyvarinen(m.operators, m.variables, weights)
+        h = weighted_hyvarinen(stable, m.variables, weights)
+        gradient = [sympy.diff(h, p) for p in free]
+        hessian = [sympy.diff(g, p) for g in gradient for p in free]
+        self.value = CompiledFunction("objective", h, m.variables, m.params, "scalar",
+                                      shifts=shifts)
+        self.gradient = CompiledFunction("gradient", sympy.Matrix(gradient or [0]), m.variables,
+                                         m.params, "vector", shifts=shifts)
+        self.hessian = CompiledFunction("hessian_theta", sympy.Matrix(hessian or [0]),
+                                        m.variables, m.params, "vector", shifts=shifts)
+        self.quadratic = _is_quadratic(self.public, free)
+
+    def pieces(self, X, values: dict) -> tuple:
+        """(per-sample h (n,), gradients (n, p), Hessians (n, p, p)) at ``values``."""
+        p = len(self.free)
+        return (self.value(X, **values), self.gradient(X, **values)[:, :p],
+                self.hessian(X, **values)[:, :p * p].reshape(len(X), p, p))
+
+
+def _is_quadratic(h: sympy.Expr, free: list) -> bool:
+    if not free:
+        return False
+    try:
+        return sympy.Poly(h, *free).total_degree() <= 2
+    except sympy.PolynomialError:
+        return False
+
+
+def fit(m, X, method: str = "auto", init=None, weight=None, fixed=None) -> FitResult:
+    """Score-matching estimate of ``m``'s parameters from data X (n, d).
+
+    ``method``: "closed_form" (a linear solve when the objective is quadratic in the parameters,
+    else SymPy's solution of the stationarity equations), "optimize" (L-BFGS-B with the exact
+    gradient, positive parameters kept positive), or "auto" (closed form when there is one).
+    ``init``: starting values for "optimize". ``weight``: w(x) for generalized score matching,
+    a string or SymPy expression (e.g. "min(x, 1)"), or one per coordinate. ``fixed``: {name:
+    value} held fixed.
+    """
+    if method not in METHODS:
+        raise ScoresymInputError(f"method must be one of {', '.join(METHODS)}, got {method!r}")
+    X = as_points(X, m.dim)
+    _check_data(m, X)
+    fixed = _fixed(m, fixed)
+    free = [p for p in m.params if p.name not in fixed]
+    if not free:
+        raise ScoresymInputError("every parameter is fixed: nothing to fit")
+    weights = m.weights(weight)
+    problems = boundary_problems(m, weights)
+    decided = [p for p in problems if p[2] is not None]
+    if weights is None and problems:
+        raise ScoresymInputError(
+            f"plain score matching is invalid for this model: the boundary term p s does not "
+            f"vanish at a finite edge ({_describe(problems)}). Use generalized score matching: "
+            f"fit(..., weight=...) with a weight that vanishes at the edge, e.g. weight=\"x\" or "
+            f"\"min(x, 1)\" on (0, oo)")
+    if decided:
+        raise ScoresymInputError(f"the weight does not remove the boundary term: "
+                                 f"{_describe(decided)}; use a weight that vanishes faster there")
+    key = ("objective", tuple(map(str, weights or ())), tuple(p.name for p in free))
+    if key not in m.cache:
+        m.cache[key] = _Objective(m, weights, free)
+    objective = m.cache[key]
+    estimate, how = _solve(m, objective, X, method, init, fixed, free, weights)
+    result = _result(m, objective, X, estimate, fixed, free, how, weight)
+    if problems:  # undecided symbolically: check at the estimate
+        _check_at_estimate(m, weights, result, problems)
+    return result
+
+
+def _check_data(m, X) -> None:
+    if len(X) < 2:
+        raise ScoresymInputError(f"fit needs at least 2 points, got {len(X)}")
+    if not np.all(np.isfinite(X)):
+        raise ScoresymInputError("X contains NaN or infinite values")
+    for k, v in enumerate(m.variables):
+        lo, hi = (float(b) for b in m.domain[v])
+        outside = int(np.sum((X[:, k] <= lo) | (X[:, k] >= hi)))
+        if outside:
+            raise ScoresymInputError(f"{outside} point(s) have {v.name} outside its domain "
+                                     f"({m.domain[v][0]}, {m.domain[v][1]})")
+
+
+def _fixed(m, fixed) -> dict:
+    fixed = dict(fixed or {})
+    unknown = sorted(set(fixed) - {p.name for p in m.params})
+    if unknown:
+        raise ScoresymInputError(f"fixed names unknown parameter(s): {', '.join(unknown)}")
+    return {k: float(v) for k, v in fixed.items()}
+
+
+def _solve(m, objective, X, method, init, fixed, free, weights) -> tuple:
+    names = [p.name for p in free]
+    if method in ("auto", "closed_form") and objective.quadratic:
+        return _solve_linear(objective, X, fixed, free), "closed_form"
+    if method in ("auto", "closed_form") and weights is None and not fixed:
+        from .derive.closed_form import stationary_point
+
+        if "stationary_point" not in m.cache:
+            m.cache["stationary_point"] = stationary_point(m)
+        point = m.cache["stationary_point"]
+        if point is not None:
+            values = point.evaluate(X)
+            if all(np.isfinite(list(values.values()))):
+                return values, "closed_form"
+    if method == "closed_form":
+        raise ScoresymInputError("no closed form: the objective is not quadratic in the "
+                                 "parameters and SymPy cannot solve its stationarity equations; "
+                                 "use method='optimize'")
+    return _optimize(m, objective, X, init, fixed, free, names), "optimize"
+
+
+def _solve_linear(objective, X, fixed, free) -> dict:
+    """theta = -G^-1 b from the mean gradient b at theta = 0 and the constant mean Hessian G."""
+    zero = {**{p.name: 0.0 for p in free}, **fixed}
+    _, gradients, hessians = _finite_pieces(objective, X, zero)
+    G, b = hessians.mean(axis=0), gradients.mean(axis=0)
+    _require_identified(G, [p.name for p in free])
+    theta = np.linalg.solve(G, -b)
+    return dict(zip([p.name for p in free], theta))
+
+
+def _finite_pieces(objective, X, values):
+    with np.errstate(all="ignore"):
+        pieces = objective.pieces(X, values)
+    if not all(np.all(np.isfinite(piece)) for piece in pieces):
+        raise ScoresymInputError("the objective is not finite at some data points (a score "
+                                 "singular at the data?); check the model and the weight")
+    return pieces
+
+
+def _require_identified(G: np.ndarray, names: list) -> None:
+    eigenvalues, vectors = np.linalg.eigh(0.5 * (G + G.T))
+    scale = max(1.0, float(np.max(np.abs(eigenvalues))))
+    weak = eigenvalues <= 1e-10 * scale
+    if np.any(weak):
+        involved = sorted({names[i] for j in np.flatnonzero(weak)
+                           for i in np.flatnonzero(np.abs(vectors[:, j]) > 0.1)})
+        kind = "singular" if np.all(eigenvalues >= -1e-10 * scale) else "indefinite"
+        raise ScoresymInputError(f"the objective's Hessian in the parameters is {kind}: the data "
+                                 f"do not identify {', '.join(involved)}")
+
+
+def _optimize(m, objective, X, init, fixed, free, names) -> dict:
+    start = np.array([float((init or {}).get(p.name, 1.0 if p.is_positive else 0.0))
+                      for p in free])
+    bounds = [(1e-12, None) if p.is_positive else (None, None) for p in free]
+
+    def value_and_gradient(theta):
+        values = {**dict(zip(names, theta)), **fixed}
+        with np.errstate(all="ignore"):
+            h, g, _ = objective.pieces(X, values)
+        if not (np.all(np.isfinite(h)) and np.all(np.isfinite(g))):
+            return np.inf, np.zeros_like(theta)
+        return float(h.mean()), g.mean(axis=0)
+
+    found = scipy.optimize.minimize(value_and_gradient, start, jac=True, method="L-BFGS-B",
+                                    bounds=bounds, options={"maxiter": 5000, "gtol": 1e-10,
+                                                            "ftol": 1e-15})
+    estimate = dict(zip(names, (float(v) for v in found.x)))
+    estimate["__converged__"] = bool(found.success)
+    return estimate
+
+
+def _result(m, objective, X, estimate, fixed, free, how, weight) -> FitResult:
+    converged = estimate.pop("__converged__", True)
+    names = [p.name for p in free]
+    values = {**estimate, **fixed}
+    h, gradients, hessians = _finite_pieces(objective, X, values)
+    n = len(X)
+    G = hessians.mean(axis=0)
+    J = np.cov(gradients.T, bias=True).reshape(len(names), len(names))
+    try:
+        G_inv = np.linalg.inv(G)
+        cov = G_inv @ J @ G_inv.T / n
+    except np.linalg.LinAlgError:
+        cov = np.full((len(names), len(names)), np.nan)
+        converged = False
+    stderr = {k: float(np.sqrt(cov[i, i])) if cov[i, i] >= 0 else float("nan")
+              for i, k in enumerate(names)}
+    positive_violations = [p.name for p in free if p.is_positive and values[p.name] <= 0]
+    details = {"weight": str(weight) if weight is not None else None,
+               "gradient_norm": float(np.linalg.norm(gradients.mean(axis=0))),
+               "positive_violations": positive_violations}
+    ordered = {p.name: float(values[p.name]) for p in m.params}
+    return FitResult(ordered, cov, stderr, float(h.mean()), how,
+                     converged and not positive_violations, names, n, dict(fixed), details)
+
+
+def maximum_likelihood(m, X, init=None, fixed=None) -> FitResult:
+    """The maximum-likelihood estimate for a model of dimension d <= 2, with log Z(theta) by
+    quadrature over the domain, and standard errors from the observed information (the
+    finite-difference Hessian of the mean negative log-likelihood). For comparison with score
+    matching: it needs the normalizing constant that score matching avoids.
+
+    >>> import scoresym as ss
+    >>> b = ss.zoo.get("gaussian_1d")
+    >>> X = b.sample(500, seed=1)
+    >>> r = maximum_likelihood(b.model, X)
+    >>> bool(abs(r.params["mu"] - X.mean()) < 1e-6 and abs(r.params["s2"] - X.var()) < 1e-6)
+    True
+    """
+    from .checks.expectation import integrate_over_domain, log_density_peak
+
+    X = as_points(X, m.dim)
+    _check_data(m, X)
+    fixed = _fixed(m, fixed)
+    free = [p for p in m.params if p.name not in fixed]
+    names = [p.name for p in free]
+    log_f = m.lambdify().log_density
+
+    def negative_log_likelihood(theta):
+        values = {**dict(zip(names, theta)), **fixed}
+        if any(p.is_positive and values[p.name] <= 0 for p in free):
+            return np.inf
+        try:
+            peak = log_density_peak(m, values)
+            Z, _ = integrate_over_domain(m, lambda Y: np.exp(log_f(Y, **values) - peak))
+        except ScoresymInputError:
+            return np.inf
+        with np.errstate(all="ignore"):
+            return float(-(np.mean(log_f(X, **values)) - np.log(Z[0]) - peak))
+
+    start = np.array([float((init or {}).get(k, 1.0 if p.is_positive else 0.0))
+                      for k, p in zip(names, free)])
+    found = scipy.optimize.minimize(negative_log_likelihood, start, method="Nelder-Mead",
+                                    options={"xatol": 1e-9, "fatol": 1e-13, "maxiter": 20_000,
+                                             "maxfev": 40_000})
+    theta = found.x
+    H = _numeric_hessian(negative_log_likelihood, theta)
+    cov = np.linalg.inv(H) / len(X)
+    values = {**dict(zip(names, (float(t) for t in theta))), **fixed}
+    return FitResult({p.name: values[p.name] for p in m.params}, cov,
+                     {k: float(np.sqrt(cov[i, i])) for i, k in enumerate(names)},
+                     float(found.fun), "mle", bool(found.success), names, len(X), fixed)
+
+
+def _numeric_hessian(function, theta: np.ndarray) -> np.ndarray:
+    """Central second differences with steps 1e-4 max(1, |theta|)."""
+    p = len(theta)
+    h = 1e-4 * np.maximum(1.0, np.abs(theta))
+    H = np.empty((p, p))
+    for i in range(p):
+        for j in range(i, p):
+            def at(si, sj):
+                t = theta.copy()
+                t[i] += si * h[i]
+                t[j] += sj * h[j]
+                return function(t)
+            H[i, j] = H[j, i] = (at(1, 1) - at(1, -1) - at(-1, 1) + at(-1, -1)) / (4 * h[i] * h[j])
+    return H
+
+
+def _check_at_estimate(m, weights, result, problems) -> None:
+    """Where SymPy could not decide the boundary term symbolically, decide it at the estimate."""
+    values = exact_values(m, result.params)
+    g = [(w * s).xreplace(values) for w, s in zip(weights or [1] * m.dim, m.score)]
+    finite = {v: m.domain[v] for v in m.variables}
+    terms = edge_limits(m.log_density.xreplace(values), g, m.variables, finite)
+    bad = [(t["variable"], t["edge"], t["term"]) for t in terms
+           if t["edge"] not in (sympy.oo, -sympy.oo) and (t["term"] is None or t["term"] != 0)]
+    result.details["boundary_checked_at_estimate"] = not bad
+    if bad:
+        raise ScoresymInputError(f"at the estimate {result.params}, the boundary term does not "
+                                 f"vanish ({_describe(bad)}): use a weight that vanishes faster "
+                                 f"at the edge")
