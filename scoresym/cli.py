@@ -16,6 +16,7 @@ import sys
 from . import zoo
 from .derive import IDENTITIES, derive
 from .errors import ScoresymInputError
+from .estimate import METHODS, fit
 from .model import Model
 from .verify import format_rows, run_suite
 
@@ -115,6 +116,58 @@ def cmd_derive(args) -> int:
     return 0 if all(r.ok for r in results) else 1
 
 
+def load_data(path: str, d: int) -> "numpy.ndarray":
+    """Points from a .npy file or a CSV file (comma-separated, an optional header line)."""
+    import numpy
+
+    try:
+        if path.endswith(".npy"):
+            X = numpy.load(path, allow_pickle=False)
+        else:
+            with open(path, encoding="utf-8") as handle:
+                first = handle.readline()
+            skip = 0 if _is_numeric_row(first) else 1
+            X = numpy.loadtxt(path, delimiter=",", skiprows=skip, ndmin=2)
+    except FileNotFoundError:
+        raise ScoresymInputError(f"--data: no such file: {path}") from None
+    except (ValueError, OSError) as exc:
+        raise ScoresymInputError(f"--data: cannot read {path}: {str(exc).splitlines()[0]}") \
+            from None
+    X = numpy.asarray(X, dtype=float)
+    return X.reshape(-1, 1) if X.ndim == 1 and d == 1 else X
+
+
+def _is_numeric_row(line: str) -> bool:
+    try:
+        [float(part) for part in line.split(",")]
+        return True
+    except ValueError:
+        return False
+
+
+def cmd_fit(args) -> int:
+    m = model_from_args(args)
+    X = load_data(args.data, m.dim)
+    fixed = parse_assignments(args.fixed, "--fixed") if args.fixed else None
+    init = parse_assignments(args.init, "--init") if args.init else None
+    result = fit(m, X, method=args.method, init=init, weight=args.weight, fixed=fixed)
+    if args.json:
+        print(json.dumps(result.as_dict(), indent=1))
+    else:
+        print(result.summary())
+    return 0 if result.converged else 1
+
+
+def _add_model_arguments(command) -> None:
+    command.add_argument("--variables", help="variable names, e.g. \"x y\"")
+    command.add_argument("--params", help="parameter names, e.g. \"mu s2\"")
+    command.add_argument("--positive", help="parameters that are positive, e.g. s2")
+    command.add_argument("--kind", choices=("density", "log", "energy"), default="density",
+                         help="the string is f, log f or the energy -log f")
+    command.add_argument("--domain", action="append",
+                         help="a variable's interval, e.g. x=0:oo (repeatable)")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="scoresym", description="Verify score-matching mathematics.")
@@ -139,13 +192,7 @@ def build_parser() -> argparse.ArgumentParser:
                     "every step numerically. Example: scoresym derive \"exp(-(x - mu)**2/(2*s2))\" "
                     "--variables x --params \"mu s2\" --positive s2 --check mu=0.5,s2=2")
     derive_cmd.add_argument("density", help="f(x; theta) as a string, or a built-in model name")
-    derive_cmd.add_argument("--variables", help="variable names, e.g. \"x y\"")
-    derive_cmd.add_argument("--params", help="parameter names, e.g. \"mu s2\"")
-    derive_cmd.add_argument("--positive", help="parameters that are positive, e.g. s2")
-    derive_cmd.add_argument("--kind", choices=("density", "log", "energy"), default="density",
-                            help="the string is f, log f or the energy -log f")
-    derive_cmd.add_argument("--domain", action="append",
-                            help="a variable's interval, e.g. x=0:oo (repeatable)")
+    _add_model_arguments(derive_cmd)
     derive_cmd.add_argument("--identity", choices=IDENTITIES, default="hyvarinen")
     derive_cmd.add_argument("--test-function", help="g for --identity stein, e.g. \"x**2\"")
     derive_cmd.add_argument("--format", choices=("text", "markdown", "latex"), default="text")
@@ -156,6 +203,21 @@ def build_parser() -> argparse.ArgumentParser:
     derive_cmd.add_argument("--sigma", type=float, default=0.5, help="noise level for dsm")
     derive_cmd.add_argument("--seed", type=int, default=0)
     derive_cmd.set_defaults(run=cmd_derive)
+
+    fit_cmd = commands.add_parser(
+        "fit", help="fit a model to data by score matching",
+        description="Fit a density (a string, or a built-in model's name) to data from a .npy "
+                    "or CSV file by score matching, with sandwich standard errors. On a bounded "
+                    "domain pass --weight. Example: scoresym fit gamma --data x.csv --weight x")
+    fit_cmd.add_argument("density", help="f(x; theta) as a string, or a built-in model name")
+    _add_model_arguments(fit_cmd)
+    fit_cmd.add_argument("--data", required=True, help="a .npy or CSV file of points (n rows)")
+    fit_cmd.add_argument("--method", choices=METHODS, default="auto")
+    fit_cmd.add_argument("--weight", help="w(x) for generalized score matching, e.g. min(x, 1)")
+    fit_cmd.add_argument("--fixed", help="parameters held fixed, e.g. k=1")
+    fit_cmd.add_argument("--init", help="starting values for --method optimize, e.g. mu=0,s=1")
+    fit_cmd.add_argument("--json", action="store_true", help="print the result as JSON")
+    fit_cmd.set_defaults(run=cmd_fit)
     return parser
 
 
@@ -166,6 +228,11 @@ def main(argv=None) -> int:
     except ScoresymInputError as exc:
         print(f"scoresym: error: {exc}", file=sys.stderr)
         return 2
+    except BrokenPipeError:  # the reader (e.g. head) closed the pipe: not an error
+        import os
+
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
 
 
 if __name__ == "__main__":

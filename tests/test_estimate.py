@@ -1,0 +1,183 @@
+"""fit: closed forms against sample moments and maximum likelihood, numerical fits, sandwich
+coverage over simulated data sets, refusal and weighting on bounded domains, clear errors."""
+
+import json
+
+import numpy as np
+import pytest
+from scipy import stats
+
+import scoresym as ss
+from scoresym import Model, ScoresymInputError, cli, zoo
+
+
+def test_gaussian_fit_is_the_sample_mean_and_biased_variance_and_the_mle():
+    b = zoo.get("gaussian_1d")
+    X = b.sample(1000, seed=0)
+    r = ss.fit(b.model, X)
+    assert r.method == "closed_form" and r.converged
+    assert r.params["mu"] == pytest.approx(X.mean(), abs=1e-10)
+    assert r.params["s2"] == pytest.approx(X.var(), abs=1e-10)
+    mle = ss.maximum_likelihood(b.model, X, init=b.truth)
+    assert mle.params["mu"] == pytest.approx(r.params["mu"], abs=1e-6)
+    assert mle.params["s2"] == pytest.approx(r.params["s2"], abs=1e-6)
+    # Fisher-information standard errors of the Gaussian MLE, in closed form
+    n, v = len(X), X.var()
+    assert mle.stderr["mu"] == pytest.approx(np.sqrt(v / n), rel=1e-3)
+    assert mle.stderr["s2"] == pytest.approx(v * np.sqrt(2 / n), rel=1e-3)
+    # the sandwich agrees with them to first order for Gaussian data
+    assert r.stderr["mu"] == pytest.approx(np.sqrt(v / n), rel=0.02)
+    assert r.stderr["s2"] == pytest.approx(v * np.sqrt(2 / n), rel=0.15)
+
+
+def test_full_precision_gaussian_in_five_dimensions_is_the_inverse_sample_covariance():
+    b = zoo.gaussian_full(5)
+    X = b.sample(4000, seed=1)
+    r = ss.fit(b.model, X)
+    assert r.method == "closed_form" and len(r.names) == 20
+    L = np.array([[r.params[f"L{min(i, j) + 1}_{max(i, j) + 1}"] for j in range(5)]
+                  for i in range(5)])
+    inverse = np.linalg.inv(np.cov(X.T, bias=True))
+    np.testing.assert_allclose(L, inverse, atol=1e-8)
+    np.testing.assert_allclose([r.params[f"b{i + 1}"] for i in range(5)], L @ X.mean(axis=0),
+                               atol=1e-8)
+
+
+def test_quadratic_objectives_are_solved_linearly():
+    b = zoo.get("quartic_1d")
+    X = b.sample(3000, seed=2)
+    linear = ss.fit(b.model, X)
+    numeric = ss.fit(b.model, X, method="optimize", init=b.truth)
+    assert linear.method == "closed_form" and numeric.method == "optimize"
+    for k in b.truth:
+        assert numeric.params[k] == pytest.approx(linear.params[k], abs=1e-6)
+        assert abs(linear.params[k] - b.truth[k]) < 4 * linear.stderr[k]
+
+
+def test_student_t_location_and_scale_by_optimization():
+    b = zoo.get("student_t")
+    X = b.sample(3000, seed=3)
+    r = ss.fit(b.model, X)
+    assert r.method == "optimize" and r.converged
+    assert r.details["gradient_norm"] < 1e-6
+    for k in b.truth:
+        assert abs(r.params[k] - b.truth[k]) < 4 * r.stderr[k]
+    mle = ss.maximum_likelihood(b.model, X, init=b.truth)
+    for k in b.truth:
+        assert abs(r.params[k] - mle.params[k]) < 3 * r.stderr[k]
+        assert mle.stderr[k] < r.stderr[k]  # score matching is less efficient than ML here
+    with pytest.raises(ScoresymInputError, match="no closed form"):
+        ss.fit(b.model, X, method="closed_form")
+
+
+def test_fixed_parameters_are_held():
+    b = zoo.get("gaussian_1d")
+    X = b.sample(2000, seed=4)
+    r = ss.fit(b.model, X, fixed={"mu": 0.0})
+    assert r.params["mu"] == 0.0 and r.names == ["s2"] and "mu" not in r.stderr
+    assert r.params["s2"] == pytest.approx(np.mean(X**2), rel=1e-6)  # argmin with mu = 0
+    assert "(fixed)" in r.summary()
+
+
+def test_unidentifiable_parameters_are_named():
+    m = Model.from_string("a*x**2 + b*x**2 - x**4", "x", "a b", kind="log")
+    X = np.random.default_rng(0).standard_normal((100, 1))
+    with pytest.raises(ScoresymInputError, match="do not identify a, b"):
+        ss.fit(m, X)
+
+
+COVERAGE = [("gaussian_1d", 200, None), ("quartic_1d", 1000, None),
+            ("truncated_normal", 300, "x")]
+
+
+@pytest.mark.parametrize("name, n, weight", COVERAGE)
+def test_sandwich_intervals_cover_the_truth_95_percent(name, n, weight):
+    """Over 400 simulated data sets, 95% Wald intervals from the sandwich standard errors cover
+    the truth at a rate within 3 binomial standard errors (1.1% each) of 95%."""
+    b = zoo.get(name)
+    z, R = stats.norm.ppf(0.975), 400
+    covered = {k: 0 for k in b.truth}
+    for r in range(R):
+        fit = ss.fit(b.model, b.sample(n, seed=10_000 + r), weight=weight)
+        for k in b.truth:
+            covered[k] += abs(fit.params[k] - b.truth[k]) <= z * fit.stderr[k]
+    tolerance = 3 * np.sqrt(0.95 * 0.05 / R)
+    for k, count in covered.items():
+        assert abs(count / R - 0.95) <= tolerance, (k, count / R)
+
+
+BOUNDED = [("truncated_normal", "x"), ("truncated_normal", "min(x, 1)"), ("gamma", "x"),
+           ("gamma", "x**2"), ("exponential", "x")]
+
+
+@pytest.mark.parametrize("name, weight", BOUNDED)
+def test_bounded_domains_refuse_plain_and_recover_the_truth_weighted(name, weight):
+    b = zoo.get(name)
+    X = b.sample(4000, seed=5)
+    with pytest.raises(ScoresymInputError, match="plain score matching is invalid.*weight="):
+        ss.fit(b.model, X)
+    r = ss.fit(b.model, X, weight=weight)
+    assert r.converged and r.details["weight"] == weight
+    for k in b.truth:
+        assert abs(r.params[k] - b.truth[k]) < 4 * r.stderr[k], (k, r.params, r.stderr)
+    assert ss.check_boundary(b.model, b.truth, weight=weight).ok
+    assert not ss.check_boundary(b.model, b.truth).ok
+
+
+def test_weighted_exponential_fit_is_the_mle():
+    b = zoo.get("exponential")
+    X = b.sample(1000, seed=6)
+    assert ss.fit(b.model, X, weight="x").params["lam"] == pytest.approx(1 / X.mean(), rel=1e-10)
+
+
+def test_a_weight_that_does_not_vanish_is_refused():
+    b = zoo.get("truncated_normal")
+    with pytest.raises(ScoresymInputError, match="weight does not remove the boundary term"):
+        ss.fit(b.model, b.sample(100, seed=0), weight="1 + x")
+
+
+BAD_FITS = [
+    (dict(X=np.array([[1.0]])), "at least 2 points"),
+    (dict(X=np.array([[1.0], [np.nan]])), "NaN"),
+    (dict(method="newton"), "method must be one of"),
+    (dict(fixed={"sigma": 1.0}), "unknown parameter(s): sigma"),
+    (dict(fixed={"mu": 0.0, "s2": 1.0}), "every parameter is fixed"),
+    (dict(weight="x*mu"), "undeclared name(s) in expression: mu (declared: x)"),
+    (dict(weight="x, x"), "weight has 2 components"),
+    (dict(X=np.zeros((3, 2))), "X must have shape (n, 1)"),
+]
+
+
+@pytest.mark.parametrize("kwargs, fragment", BAD_FITS)
+def test_bad_fits_are_refused_with_a_clear_message(kwargs, fragment):
+    b = zoo.get("gaussian_1d")
+    kwargs = {"X": b.sample(50, seed=0), **kwargs}
+    with pytest.raises(ScoresymInputError) as info:
+        ss.fit(b.model, **kwargs)
+    assert fragment in str(info.value)
+
+
+def test_data_outside_the_domain_is_refused():
+    b = zoo.get("exponential")
+    with pytest.raises(ScoresymInputError, match="1 point.*outside its domain"):
+        ss.fit(b.model, np.array([[0.5], [-1.0], [2.0]]), weight="x")
+
+
+def test_fit_command_line(tmp_path, capsys):
+    b = zoo.get("gamma")
+    X = b.sample(1500, seed=7)
+    csv = tmp_path / "gamma.csv"
+    np.savetxt(csv, X, delimiter=",", header="x", comments="")
+    assert cli.main(["fit", "gamma", "--data", str(csv)]) == 2
+    assert "weight" in capsys.readouterr().err
+    assert cli.main(["fit", "gamma", "--data", str(csv), "--weight", "x", "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["method"] == "closed_form" and set(report["params"]) == {"k", "lam"}
+    npy = tmp_path / "t.npy"
+    np.save(npy, zoo.get("student_t").sample(1000, seed=8))
+    assert cli.main(["fit", "(1 + (x - mu)**2/(5*s**2))**(-3)", "--variables", "x", "--params",
+                     "mu s", "--positive", "s", "--data", str(npy)]) == 0
+    out = capsys.readouterr().out
+    assert "score matching (optimize)" in out and "95% interval" in out
+    assert cli.main(["fit", "gaussian_1d", "--data", str(tmp_path / "none.csv")]) == 2
+    assert "no such file" in capsys.readouterr().err
