@@ -98,7 +98,7 @@ def model_from_args(args):
 
 def cmd_derive(args) -> int:
     m = model_from_args(args)
-    d = derive(m, args.identity, args.test_function)
+    d = derive(m, args.identity, args.test_function, weight=args.weight)
     render = {"text": d.to_text, "markdown": d.to_markdown,
               "latex": lambda: d.to_latex(document=args.document)}[args.format]
     print(render())
@@ -195,6 +195,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_model_arguments(derive_cmd)
     derive_cmd.add_argument("--identity", choices=IDENTITIES, default="hyvarinen")
     derive_cmd.add_argument("--test-function", help="g for --identity stein, e.g. \"x**2\"")
+    derive_cmd.add_argument("--weight", help="w(x) for generalized score matching, e.g. x")
     derive_cmd.add_argument("--format", choices=("text", "markdown", "latex"), default="text")
     derive_cmd.add_argument("--document", action="store_true",
                             help="with --format latex, a complete document")

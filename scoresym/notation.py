@@ -132,3 +132,31 @@ class Bracket(sympy.Function):
         h, x, lo, hi = (printer._print(arg) for arg in self.args)
         inner = prettyForm(*printer._print(self.args[0]).parens("[", "]"))
         return prettyForm(*stringPict.next(inner, prettyForm(f" from {x}={lo} to {x}={hi}")))
+
+
+class WeightedSquaredNorm(SquaredNorm):
+    """||a||_w^2 = sum_k w_k a_k^2."""
+
+    def _latex(self, printer, exp=None):
+        return _power(rf"\left\|{printer._print(self.args[0])}\right\|_{{w}}^{{2}}", exp)
+
+    def _sympystr(self, printer):
+        return f"||{printer._print(self.args[0])}||_w^2"
+
+    def _pretty(self, printer):
+        return prettyForm(*stringPict.next(super()._pretty(printer), prettyForm("_w")))
+
+
+class WeightedDot(Dot):
+    """a^T W b with W = diag(w)."""
+
+    def _latex(self, printer, exp=None):
+        a, b = (printer._print(arg) for arg in self.args)
+        return _power(rf"{a}^{{\top}} W {b}", exp)
+
+    def _sympystr(self, printer):
+        return f"{printer._print(self.args[0])}·W {printer._print(self.args[1])}"
+
+    def _pretty(self, printer):
+        a, b = (printer._print(arg) for arg in self.args)
+        return prettyForm(*stringPict.next(a, prettyForm("·W "), b))

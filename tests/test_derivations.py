@@ -170,3 +170,40 @@ def test_derive_command_line_bad_input_exits_two(argv, fragment, capsys):
     assert cli.main(argv) == 2
     err = capsys.readouterr().err
     assert fragment in err and err.count("\n") == 1
+
+
+def test_readme_shows_the_committed_gaussian_derivation():
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    committed = (ROOT / "derivations" / "gaussian_1d.md").read_text(encoding="utf-8")
+    shown = committed.replace("## Score matching", "#### Score matching").replace(
+        "### Checks", "#### Checks").strip()
+    assert shown in readme
+
+
+@pytest.mark.parametrize("weight", ["x", "min(x, 1)", "x**2"])
+def test_weighted_derivation_holds_where_the_plain_one_fails(weight):
+    b = zoo.get("truncated_normal")
+    plain = derivation("truncated_normal")
+    assert [r.details["step"] for r in plain.check(b.truth) if not r.ok] == [8, 9, 10]
+    d = ss.derive(b.model, weight=weight)
+    assert d.title == "Generalized score matching" and d.steps[2].title == "The weight"
+    results = d.check(b.truth, seed=0)
+    assert results and all(r.ok for r in results), [str(r) for r in results if not r.ok]
+    integrand = next(s for s in d.steps if s.title == "The integrand of this model").rhs
+    x = b.model.variables[0]
+    w = b.model.weights(weight)[0]
+    s, = b.model.score
+    expected = w * s**2 / 2 + w * sympy.diff(s, x) + sympy.diff(w, x) * s
+    assert sympy.simplify(integrand - expected) == 0
+
+
+def test_weighted_derivation_of_a_weight_that_does_not_vanish_fails():
+    b = zoo.get("truncated_normal")
+    d = ss.derive(b.model, weight="1 + x")
+    failed = [r.details["step"] for r in d.check(b.truth) if not r.ok]
+    assert failed == [9, 10, 11] and "this weight does not make" in d.notes[0]
+
+
+def test_a_weight_is_only_for_the_hyvarinen_derivation():
+    with pytest.raises(ScoresymInputError, match="weight applies to the hyvarinen"):
+        ss.derive(zoo.get("gaussian_1d").model, "stein", weight="x")

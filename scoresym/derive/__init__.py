@@ -20,12 +20,15 @@ from .stein import derive_stein
 IDENTITIES = ("hyvarinen", "stein", "dsm", "ssm")
 
 
-def derive(m, identity: str = "hyvarinen", test_function=None):
+def derive(m, identity: str = "hyvarinen", test_function=None, weight=None):
     """The derivation of ``identity`` for model ``m``: "hyvarinen" (integration by parts, seeds
-    002 and 003), "stein" (with ``test_function``, default g_i = x_i + x_i^2), "dsm" (check with
-    ``sigma=``) or "ssm". Returns a :class:`scoresym.derivation.Derivation`."""
+    002 and 003; with ``weight``, generalized score matching), "stein" (with ``test_function``,
+    default g_i = x_i + x_i^2), "dsm" (check with ``sigma=``) or "ssm". Returns a
+    :class:`scoresym.derivation.Derivation`."""
+    if weight is not None and identity != "hyvarinen":
+        raise ScoresymInputError("a weight applies to the hyvarinen derivation only")
     if identity == "hyvarinen":
-        return derive_hyvarinen(m)
+        return derive_hyvarinen(m, weight)
     if identity == "stein":
         return derive_stein(m, test_function)
     if identity == "dsm":

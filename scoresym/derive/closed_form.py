@@ -45,11 +45,11 @@ def moment_symbol(variables: tuple, alpha: tuple) -> sympy.Symbol:
     return Notation(name, f"mean({monomial})", rf"\overline{{{sympy.latex(monomial)}}}")
 
 
-def empirical_objective(model) -> tuple:
-    """(objective in moment symbols, {symbol: exponents}) or None when the integrand is not a
-    polynomial in the variables."""
+def empirical_objective(model, integrand=None) -> tuple:
+    """(objective in moment symbols, {symbol: exponents}) or None when the integrand (default
+    the Hyvarinen integrand) is not a polynomial in the variables."""
     try:
-        poly = sympy.Poly(model.hyvarinen, *model.variables)
+        poly = sympy.Poly(model.hyvarinen if integrand is None else integrand, *model.variables)
     except sympy.PolynomialError:
         return None
     if any(c.has(*model.variables) for c in poly.coeffs()):
@@ -65,9 +65,10 @@ def empirical_objective(model) -> tuple:
     return sympy.Add(*terms), moments
 
 
-def stationary_point(model):
-    """The StationaryPoint of the empirical objective, or None when there is no closed form."""
-    found = empirical_objective(model)
+def stationary_point(model, integrand=None):
+    """The StationaryPoint of the empirical objective (of ``integrand``, default the Hyvarinen
+    integrand), or None when there is no closed form."""
+    found = empirical_objective(model, integrand)
     if found is None or not model.params or len(model.params) > MAX_PARAMS:
         return None
     objective, moments = found

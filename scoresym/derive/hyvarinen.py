@@ -9,6 +9,8 @@ equations solve in closed form, the estimator in sample moments.
 
 from __future__ import annotations
 
+from functools import partial
+
 import numpy as np
 import sympy
 
@@ -16,7 +18,10 @@ from ..checks.boundary import symbolic_edge_terms
 from ..checks.finite_differences import TOLERANCES, fd_gradient, fd_hessian
 from ..checks.result import CheckResult
 from ..derivation import Derivation, Step
-from ..notation import Bracket, Dot, Expectation, Notation, SquaredNorm
+from ..compile import CompiledFunction
+from ..notation import (Bracket, Dot, Expectation, Notation, SquaredNorm, WeightedDot,
+                        WeightedSquaredNorm)
+from ..operators import weighted_hyvarinen
 from .closed_form import stationary_point
 from .context import CheckContext
 
@@ -54,18 +59,26 @@ def edge_values(m, g=None) -> tuple:
     return values, vanish
 
 
-def derive_hyvarinen(m) -> Derivation:
-    """The Hyvarinen derivation for model ``m``; see the module docstring."""
-    xs, d = m.variables, m.dim
-    data_score = Notation("grad_log_p", "∇ₓ log p(x)", r"\nabla_x \log p(x)")
+def derive_hyvarinen(m, weight=None) -> Derivation:
+    """The Hyvarinen derivation for model ``m``; with ``weight`` (w(x), or one per coordinate)
+    the generalized form, whose objective weights each coordinate's squared error by w_k and whose
+    boundary term is p w_k s_k (see the module docstring)."""
+    xs = m.variables
+    weights = m.weights(weight)
+    ws = weights or [sympy.Integer(1)] * m.dim
+    g = [w * s for w, s in zip(ws, m.score)]  # what is integrated by parts
     Z = sympy.Function("Z")(*m.params) if m.params else sympy.Symbol("Z")
     p_of_x = sympy.Function("p")(*xs)
-    boundary_values, vanishes = edge_values(m)
+    boundary_values, vanishes = edge_values(m, g)
     where = "; ".join(f"{v} in ({lo}, {hi})" for v, (lo, hi) in m.domain.items())
+    n = _Notation(weights is not None)
+    integrand = weighted_hyvarinen(m.operators, xs, weights)
 
     def region(expr):
         return sympy.Integral(expr, *[(v, *m.domain[v]) for v in xs])
 
+    cross = sympy.Add(*[region(sympy.Derivative(p_of_x, v) * gi) for v, gi in zip(xs, g)])
+    brackets = sympy.Add(*[Bracket(p_of_x * gi, v, *m.domain[v]) for v, gi in zip(xs, g)])
     steps = [
         Step("The model", P_THETA, sympy.exp(m.log_density) / Z,
              "Normalize f by Z(θ), the integral of f over the domain, which score matching never "
@@ -73,48 +86,48 @@ def derive_hyvarinen(m) -> Derivation:
         Step("log Z drops out of the score", GRAD_LOG_P_THETA, _vector(m.score),
              "Z(θ) does not depend on x, so its log has zero x-gradient: the score is that of f.",
              claim=_score_claim),
-        Step("The explicit objective", J, Expectation(SquaredNorm(GRAD_LOG_P - S) / 2, "p"),
-             "Score matching minimizes the Fisher divergence between the data score and the "
-             "model score, which needs the unknown data score."),
-        Step("Expand the square", J,
-             Expectation(SquaredNorm(GRAD_LOG_P) / 2, "p") - Expectation(Dot(GRAD_LOG_P, S), "p")
-             + Expectation(SquaredNorm(S) / 2, "p"),
-             "‖a - b‖² = ‖a‖² - 2 a·b + ‖b‖² inside the expectation.",
-             claim=_expand_claim),
-        Step("The first term is a constant", C, Expectation(SquaredNorm(GRAD_LOG_P) / 2, "p"),
-             "It involves the data alone, not θ, so minimizing J(θ) ignores it."),
-        Step("In the cross term, p cancels", Expectation(Dot(GRAD_LOG_P, S), "p"),
-             sympy.Add(*[region(sympy.Derivative(p_of_x, v) * s) for v, s in zip(xs, m.score)]),
-             "Write the data score as ∇p / p; the density in the expectation cancels it.",
-             claim=_cancel_claim),
-        Step("Integrate by parts in each coordinate",
-             sympy.Add(*[region(sympy.Derivative(p_of_x, v) * s) for v, s in zip(xs, m.score)]),
-             sympy.Add(*[Bracket(p_of_x * s, v, *m.domain[v]) for v, s in zip(xs, m.score)])
-             - sympy.Add(*[region(p_of_x * sympy.diff(s, v)) for v, s in zip(xs, m.score)]),
-             f"The integral of u v' is [u v] minus the integral of u' v, over {where}.",
-             claim=_parts_claim),
-        Step("The boundary term",
-             sympy.Add(*[Bracket(p_of_x * s, v, *m.domain[v]) for v, s in zip(xs, m.score)]),
-             sympy.Add(*boundary_values),
-             "It vanishes when p s goes to zero at every edge of the domain." if vanishes else
-             "It does not vanish here: p s stays non-zero at an edge of the domain, so the "
-             "integration by parts leaves this term and the tractable objective is invalid.",
-             claim=_boundary_claim, expected_ok=vanishes),
-        Step("The cross term is the trace", -Expectation(Dot(GRAD_LOG_P, S), "p"),
-             Expectation(TRACE, "p"),
-             "Drop the boundary term: -E[∇log p · s] = E[tr ∇s] by the previous two steps."
-             if vanishes else "This needs the boundary term to vanish; here it does not, so "
-             "the two sides differ by it.",
-             claim=_trace_claim, expected_ok=vanishes),
-        Step("The tractable objective", J,
-             Expectation(SquaredNorm(S) / 2 + TRACE, "p") + C,
-             "Only the model's score and its derivatives remain; the data enter through samples.",
-             claim=_tractable_claim, expected_ok=vanishes),
-        Step("The integrand of this model", SquaredNorm(S) / 2 + TRACE, m.hyvarinen,
-             "Substitute the score and its Jacobian trace (the Laplacian of log f).",
-             claim=_integrand_claim),
     ]
-    stationary = stationary_point(m)
+    if weights is not None:
+        steps.append(Step("The weight", n.w, _vector(weights),
+                          "Generalized score matching weights coordinate k's squared error by "
+                          "w_k(x), chosen to vanish at the domain's edges."))
+    steps += [
+        Step("The explicit objective", n.J, Expectation(n.norm(GRAD_LOG_P - S) / 2, "p"),
+             "Score matching minimizes the (weighted) Fisher divergence between the data score "
+             "and the model score, which needs the unknown data score."),
+        Step("Expand the square", n.J,
+             Expectation(n.norm(GRAD_LOG_P) / 2, "p") - Expectation(n.dot(GRAD_LOG_P, S), "p")
+             + Expectation(n.norm(S) / 2, "p"),
+             "‖a - b‖² = ‖a‖² - 2 a·b + ‖b‖² inside the expectation.",
+             claim=partial(_expand_claim, ws=ws)),
+        Step("The first term is a constant", C, Expectation(n.norm(GRAD_LOG_P) / 2, "p"),
+             "It involves the data alone, not θ, so minimizing the objective ignores it."),
+        Step("In the cross term, p cancels", Expectation(n.dot(GRAD_LOG_P, S), "p"), cross,
+             "Write the data score as ∇p / p; the density in the expectation cancels it.",
+             claim=partial(_cancel_claim, ws=ws)),
+        Step("Integrate by parts in each coordinate", cross,
+             brackets - sympy.Add(*[region(p_of_x * sympy.diff(gi, v)) for v, gi in zip(xs, g)]),
+             f"The integral of u v' is [u v] minus the integral of u' v, over {where}.",
+             claim=partial(_parts_claim, ws=ws)),
+        Step("The boundary term", brackets, sympy.Add(*boundary_values),
+             f"It vanishes when {n.ps} goes to zero at every edge of the domain." if vanishes
+             else f"It does not vanish here: {n.ps} stays non-zero at an edge of the domain, so "
+             "the integration by parts leaves this term and the tractable objective is invalid.",
+             claim=partial(_boundary_claim, ws=ws), expected_ok=vanishes),
+        Step("The cross term is the trace", -Expectation(n.dot(GRAD_LOG_P, S), "p"),
+             Expectation(n.trace, "p"),
+             "Drop the boundary term: the previous two steps give the rest." if vanishes else
+             "This needs the boundary term to vanish; here it does not, so the two sides "
+             "differ by it.", claim=partial(_trace_claim, ws=ws), expected_ok=vanishes),
+        Step("The tractable objective", n.J, Expectation(n.norm(S) / 2 + n.trace, "p") + C,
+             "Only the model's score and its derivatives remain; the data enter through samples.",
+             claim=partial(_tractable_claim, ws=ws), expected_ok=vanishes),
+        Step("The integrand of this model", n.norm(S) / 2 + n.trace, integrand,
+             "Substitute the score, its derivatives" + (" and the weight." if weights else
+                                                         " (the Laplacian of log f)."),
+             claim=partial(_integrand_claim, ws=ws)),
+    ]
+    stationary = stationary_point(m, integrand)
     if stationary is not None:
         hats = [Notation(f"hat_{p.name}", sympy.pretty(p) + "\u0302", rf"\hat{{{sympy.latex(p)}}}")
                 for p in m.params]
@@ -123,16 +136,37 @@ def derive_hyvarinen(m) -> Derivation:
             _vector(stationary.solution[p] for p in m.params),
             "Replace E_p by the sample mean: the objective depends on the data only through "
             "sample moments; setting its θ-gradient to zero gives the estimator.",
-            claim=_closed_form_claim(stationary)))
-    result = stationary.solution if stationary is not None else m.hyvarinen
+            claim=_closed_form_claim(stationary, weights)))
+    result = stationary.solution if stationary is not None else integrand
     failing = [str(k) for k, step in enumerate(steps, 1) if not step.expected_ok]
     notes = [] if vanishes else [
         f"The boundary term does not vanish for this model ({sympy.Add(*boundary_values)}), so "
-        f"steps {', '.join(failing)} fail their checks: plain score matching is invalid here."]
-    del data_score, d
-    return Derivation("Score matching by integration by parts", steps, result,
+        f"steps {', '.join(failing)} fail their checks: "
+        + ("this weight does not make score matching valid." if weights else
+           "plain score matching is invalid here; a weight that vanishes at the edge "
+           "(generalized score matching) makes it valid.")]
+    title = "Generalized score matching" if weights else "Score matching by integration by parts"
+    return Derivation(title, steps, result,
                       lambda params, **options: CheckContext(m, params, **options), notes,
                       subject=m.log_density)
+
+
+class _Notation:
+    """The symbols of the plain or the weighted derivation."""
+
+    def __init__(self, weighted: bool):
+        self.weighted = weighted
+        self.w = Notation("w", "w(x)", "w(x)")
+        self.J = J if not weighted else Notation("J_w", "J_w(θ)", r"J_w(\theta)")
+        self.trace = TRACE if not weighted else Notation(
+            "div_ws", "Σₖ ∂ₖ(wₖ sₖ)", r"\sum_k \partial_k (w_k s_{\theta,k})")
+        self.ps = "p w s" if weighted else "p s"
+
+    def norm(self, a):
+        return SquaredNorm(a) if not self.weighted else WeightedSquaredNorm(a)
+
+    def dot(self, a, b):
+        return Dot(a, b) if not self.weighted else WeightedDot(a, b)
 
 
 # --- the numeric claims -------------------------------------------------------------------------
@@ -145,88 +179,106 @@ def _score_claim(ctx: CheckContext) -> CheckResult:
                          labels=("finite differences", "score"), method="finite differences")
 
 
-def _half_norm(vector) -> sympy.Expr:
-    return sympy.Rational(1, 2) * sympy.Add(*[e**2 for e in vector])
+def _half_norm(vector, ws=None) -> sympy.Expr:
+    ws = ws or [1] * len(vector)
+    return sympy.Rational(1, 2) * sympy.Add(*[w * e**2 for w, e in zip(ws, vector)])
 
 
-def _dot(a, b) -> sympy.Expr:
-    return sympy.Add(*[u * v for u, v in zip(a, b)])
+def _dot(a, b, ws=None) -> sympy.Expr:
+    ws = ws or [1] * len(a)
+    return sympy.Add(*[w * u * v for w, u, v in zip(ws, a, b)])
 
 
-def _expand_claim(ctx):
+def _divergence(g, variables) -> sympy.Expr:
+    return sympy.Add(*[sympy.diff(gi, v) for gi, v in zip(g, variables)])
+
+
+def _expand_claim(ctx, ws):
     s, q = ctx.ops.score, ctx.data_score
-    fisher = _half_norm([a - b for a, b in zip(q, s)])
+    fisher = _half_norm([a - b for a, b in zip(q, s)], ws)
     return ctx.expectations("expand the square", fisher,
-                            _half_norm(q) - _dot(q, s) + _half_norm(s), ("J", "expanded"))
+                            _half_norm(q, ws) - _dot(q, s, ws) + _half_norm(s, ws),
+                            ("J", "expanded"))
 
 
-def _cancel_claim(ctx):
+def _cancel_claim(ctx, ws):
     s, q = ctx.ops.score, ctx.data_score
     p = ctx.density()
     gradient_p = [sympy.diff(p, v) for v in ctx.variables]
-    return ctx.expectation_vs_integral("p cancels", _dot(q, s), _dot(gradient_p, s),
-                                       ("E[∇log p·s]", "∫∇p·s"))
+    return ctx.expectation_vs_integral("p cancels", _dot(q, s, ws), _dot(gradient_p, s, ws),
+                                       ("E[∇log p·w s]", "∫∇p·w s"))
 
 
-def _parts_claim(ctx):
-    s = ctx.ops.score
+def _parts_claim(ctx, ws):
+    g = [w * si for w, si in zip(ws, ctx.ops.score)]
     p = ctx.density()
-    lhs = _dot([sympy.diff(p, v) for v in ctx.variables], s)
-    rhs = -sympy.Add(*[p * sympy.diff(si, v) for si, v in zip(s, ctx.variables)])
-    boundary, _ = ctx.boundary_total(list(ctx.model.score))
+    lhs = _dot([sympy.diff(p, v) for v in ctx.variables], g)
+    rhs = -p * _divergence(g, ctx.variables)
+    boundary, _ = ctx.boundary_total([w * si for w, si in zip(ws, ctx.model.score)])
     return ctx.integrals("integration by parts", lhs, rhs, rhs_constant=boundary,
-                         labels=("∫∇p·s", "boundary - ∫p tr∇s"))
+                         labels=("∫∇p·w s", "boundary - ∫p div(w s)"))
 
 
-def _boundary_claim(ctx):
+def _boundary_claim(ctx, ws):
     ctx.require_quadrature("the normalized density at the edges")
-    total, terms = ctx.boundary_total(list(ctx.model.score))
+    total, terms = ctx.boundary_total([w * si for w, si in zip(ws, ctx.model.score)])
     failing = [f"{t['variable']} -> {t['edge']}: {t['term']}" for t in terms if t["term"] != 0]
     return CheckResult("boundary term", total, 0.0, abs(total), 1e-12, method="sympy.limit",
                        details={"not_vanishing": failing}, lhs_label="boundary",
                        rhs_label="required")
 
 
-def _trace_claim(ctx):
+def _trace_claim(ctx, ws):
     s, q = ctx.ops.score, ctx.data_score
-    trace = sympy.Add(*[sympy.diff(si, v) for si, v in zip(s, ctx.variables)])
-    return ctx.expectations("cross term = trace", -_dot(q, s), trace,
-                            ("-E[∇log p·s]", "E[tr ∇s]"))
+    g = [w * si for w, si in zip(ws, s)]
+    return ctx.expectations("cross term = trace", -_dot(q, s, ws), _divergence(g, ctx.variables),
+                            ("-E[∇log p·w s]", "E[div(w s)]"))
 
 
-def _tractable_claim(ctx):
+def _tractable_claim(ctx, ws):
     s, q = ctx.ops.score, ctx.data_score
-    fisher = _half_norm([a - b for a, b in zip(q, s)])
-    return ctx.expectations("tractable objective", fisher, ctx.ops.hyvarinen + _half_norm(q),
-                            ("J", "E[½‖s‖² + tr∇s] + C"))
+    fisher = _half_norm([a - b for a, b in zip(q, s)], ws)
+    weights = None if all(w == 1 for w in ws) else ws
+    h = weighted_hyvarinen(ctx.ops, ctx.variables, weights)
+    return ctx.expectations("tractable objective", fisher, h + _half_norm(q, ws),
+                            ("J", "E[h] + C"))
 
 
-def _integrand_claim(ctx):
+def _integrand_claim(ctx, ws):
+    """The integrand by finite differences of log f (and the exact weight) against its formula."""
     f = ctx.model.lambdify().log_density
+    weights = None if all(w == 1 for w in ws) else ws
+    domain = [ctx.model.domain[v] for v in ctx.variables]
+    w_and_derivatives = list(ws) + [sympy.diff(w, v) for w, v in zip(ws, ctx.variables)]
 
     def by_differences(X):
-        domain = [ctx.model.domain[v] for v in ctx.variables]
+        d = X.shape[1]
         gradient = fd_gradient(f, X, ctx.params, domain)
-        trace = np.trace(fd_hessian(f, X, ctx.params, domain), axis1=1, axis2=2)
-        return (0.5 * np.sum(gradient**2, axis=1) + trace)[:, None]
+        diagonal = np.diagonal(fd_hessian(f, X, ctx.params, domain), axis1=1, axis2=2)
+        W = ctx.evaluate(w_and_derivatives, X)
+        w, dw = W[:, :d], W[:, d:]
+        return np.sum(0.5 * w * gradient**2 + w * diagonal + dw * gradient, axis=1)[:, None]
 
-    return ctx.pointwise("the model's integrand", by_differences, [ctx.ops.hyvarinen],
+    return ctx.pointwise("the model's integrand", by_differences,
+                         [weighted_hyvarinen(ctx.ops, ctx.variables, weights)],
                          tolerance=TOLERANCES["hyvarinen"],
                          labels=("finite differences", "formula"), method="finite differences")
 
 
-def _closed_form_claim(stationary):
+def _closed_form_claim(stationary, weights=None):
     def claim(ctx):
         import scipy.optimize
 
         X = ctx.data_samples
         names = [p.name for p in ctx.model.params]
         closed = stationary.evaluate(X)
-        hyvarinen = ctx.model.lambdify().hyvarinen
+        h = CompiledFunction("objective", weighted_hyvarinen(ctx.model.operators,
+                                                             ctx.variables, weights),
+                             ctx.variables, ctx.model.params, "scalar")
         start = np.array([ctx.params[k] for k in names])
 
         def objective(theta):
-            return float(np.mean(hyvarinen(X, **dict(zip(names, theta)))))
+            return float(np.mean(h(X, **dict(zip(names, theta)))))
 
         found = scipy.optimize.minimize(objective, start, method="Nelder-Mead",
                                         options={"xatol": 1e-10, "fatol": 1e-14,
