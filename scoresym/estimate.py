@@ -140,7 +140,8 @@ def fit(m, X, method: str = "auto", init=None, weight=None, fixed=None) -> FitRe
     ``method``: "closed_form" (a linear solve when the objective is quadratic in the parameters,
     else SymPy's solution of the stationarity equations), "optimize" (L-BFGS-B with the exact
     gradient, positive parameters kept positive), or "auto" (closed form when there is one).
-    ``init``: starting values for "optimize". ``weight``: w(x) for generalized score matching,
+    ``init``: starting values for "optimize" (default 1 for positive parameters, 0 otherwise;
+    give them for models with symmetries, where that start can be a saddle: a mixture's). ``weight``: w(x) for generalized score matching,
     a string or SymPy expression (e.g. "min(x, 1)"), or one per coordinate. ``fixed``: {name:
     value} held fixed.
     """

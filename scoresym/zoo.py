@@ -14,7 +14,7 @@ array; ``Builtin.sample(n, seed)`` draws at ``truth``.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field  # noqa: F401
 
 import numpy as np
 import sympy
@@ -32,6 +32,7 @@ class Builtin:
     truth: dict
     description: str
     hyvarinen_valid: bool = True  # False where the boundary term p(x) s(x) does not vanish
+    fit_weight: str | None = None  # the weight that makes score matching valid, where one is needed
 
     def __post_init__(self):
         missing = {p.name for p in self.model.params} ^ set(self.truth)
@@ -203,7 +204,7 @@ def exponential(lam: float = 1.5) -> Builtin:
     m.sampler = lambda rng, n, p: rng.exponential(1.0 / p["lam"], size=(n, 1))
     return Builtin("exponential", m, {"lam": lam},
                    "exponential density on (0, oo), boundary term does not vanish",
-                   hyvarinen_valid=False)
+                   hyvarinen_valid=False, fit_weight="x")
 
 
 def truncated_normal(eta1: float = 1.0, eta2: float = 1.0) -> Builtin:
@@ -222,7 +223,7 @@ def truncated_normal(eta1: float = 1.0, eta2: float = 1.0) -> Builtin:
 
     m.sampler = sampler
     return Builtin("truncated_normal", m, {"eta1": eta1, "eta2": eta2},
-                   "normal truncated to (0, oo), natural parameters", hyvarinen_valid=False)
+                   "normal truncated to (0, oo), natural parameters", hyvarinen_valid=False, fit_weight="x")
 
 
 def gamma(k: float = 1.5, lam: float = 2.0) -> Builtin:
@@ -233,7 +234,7 @@ def gamma(k: float = 1.5, lam: float = 2.0) -> Builtin:
                           domain={"x": (0, "oo")}, name="gamma")
     m.sampler = lambda rng, n, p: rng.gamma(p["k"], 1.0 / p["lam"], size=(n, 1))
     return Builtin("gamma", m, {"k": k, "lam": lam}, "Gamma density on (0, oo)",
-                   hyvarinen_valid=False)
+                   hyvarinen_valid=False, fit_weight="x")
 
 
 #: name -> factory with default arguments.

@@ -59,4 +59,4 @@ def test_console_script_runs_as_a_process():
     run = subprocess.run([sys.executable, "-m", "scoresym.cli", "verify", "--quick", "--model",
                           "exponential"], capture_output=True, text=True)
     assert run.returncode == 0, run.stderr
-    assert "7 passed, 0 failed" in run.stdout  # no DSM row: noise leaves (0, oo)
+    assert "8 passed, 0 failed" in run.stdout  # no DSM row (noise leaves (0, oo)); a fit row
