@@ -21,6 +21,8 @@ import sympy
 from . import zoo
 from .errors import ScoresymInputError
 from .estimate import fit
+from .checks.finite_differences import probe_points
+from .sampling import inverse_cdf_sample
 from .checks import (CheckResult, check_autodiff, check_boundary, check_dsm_gaussian_variance,
                      check_dsm_limit, check_finite_differences, check_fisher, check_hutchinson,
                      check_ssm_esm, check_stein, check_trace_variance)
@@ -59,30 +61,42 @@ def perturbed(params: dict) -> dict:
     return {k: 1.2 * v + 0.1 for k, v in params.items()}
 
 
+def _points(b, n: int, seed):
+    """n draws from the model at its truth, or probe points when it has no sampler (enough for
+    the pointwise identities; the checks that need the density's own samples are left out)."""
+    if b.has_sampler:
+        return b.sample(n, seed=seed)
+    return probe_points(b.model, n, np.random.default_rng(seed))
+
+
 def checks_for(b, quick: bool, seed) -> list:
     """[(check name, thunk returning a CheckResult, expected ok)] for built-in ``b``."""
     m, truth = b.model, b.truth
     n = 300 if quick else 2000
     quad = m.dim <= 2
-    X = b.sample(n, seed=seed)
+    X = _points(b, n, seed)
     plan: list = [
         ("finite differences", lambda: check_finite_differences(m, truth, n=20, seed=seed), True),
         ("autodiff", lambda: check_autodiff(m, truth, X[:200]), True),
-        ("stein", lambda: check_stein(m, truth, method="quad") if quad
-         else check_stein(m, truth, samples=b.sample(20 * n, seed=seed)), True),
         ("boundary", lambda: check_boundary(m, truth), b.hyvarinen_valid),
-        ("fisher", lambda: check_fisher(m, truth, m, perturbed(truth), method="quad") if quad
-         else check_fisher(m, truth, m, perturbed(truth), samples=b.sample(20 * n, seed=seed)),
-         b.hyvarinen_valid),
         ("ssm = esm", lambda: check_ssm_esm(m, truth, X[:n // 2], n_projections=8 if quick else 32,
                                             seed=seed), True),
         ("trace variance", lambda: check_trace_variance(m, truth, X[:100], seed=seed), True),
     ]
-    if m.params and all(lo == -sympy.oo and hi == sympy.oo for lo, hi in m.domain.values()):
+    if quad or b.has_sampler:
+        plan[2:2] = [
+            ("stein", lambda: check_stein(m, truth, method="quad") if quad
+             else check_stein(m, truth, samples=b.sample(20 * n, seed=seed)), True)]
+        plan[4:4] = [
+            ("fisher", lambda: check_fisher(m, truth, m, perturbed(truth), method="quad") if quad
+             else check_fisher(m, truth, m, perturbed(truth),
+                               samples=b.sample(20 * n, seed=seed)), b.hyvarinen_valid)]
+    if m.params and b.has_sampler and all(lo == -sympy.oo and hi == sympy.oo
+                                          for lo, hi in m.domain.values()):
         # (on a bounded domain the noise of DSM leaves the support of the model)
         plan.append(("dsm -> esm", lambda: check_dsm_limit(m, truth, X, seed=seed,
                                                            batches=10 if quick else 20), True))
-    if m.params:
+    if m.params and b.has_sampler:
         plan.append(("fit recovers truth", lambda: check_fit(b, 1000 if quick else 4000, seed),
                      True))
     if b.name == "gaussian_1d":
@@ -117,22 +131,62 @@ def _run(check: str, thunk) -> CheckResult:
                            details={"error": str(error)})
 
 
-def run_suite(names=None, quick: bool = False, seed=0, progress: Callable = None) -> list:
-    """Run every check over the named built-in models (default: all) and return the rows."""
-    names = list(names) if names else zoo.names()
+def user_builtin(model, params: dict, weight=None):
+    """A user's model as a suite entry, claimed valid: a 1-D model without a sampler gets the
+    numerical inverse-CDF sampler."""
+    if model.sampler is None and model.dim == 1:
+        model.sampler = lambda rng, n, p: inverse_cdf_sample(model, p, n, rng)
+    return zoo.Builtin(model.name or "model", model, dict(params), "user density",
+                       fit_weight=weight)
+
+
+def run_suite(names=None, quick: bool = False, seed=0, progress: Callable = None,
+              builtins=None) -> list:
+    """Run every check over the named built-in models (default: all), or over ``builtins``
+    (e.g. a user density from :func:`user_builtin`), and return the rows."""
+    entries = list(builtins) if builtins else [zoo.get(name) for name in (names or zoo.names())]
+    names = [b.name for b in entries]
     rows = []
-    for name in names:
-        b = zoo.get(name)
+    for b in entries:
+        name = b.name
         for check, thunk, expected in checks_for(b, quick, seed):
             if progress:
                 progress(name, check)
             rows.append(Row(name, check, _run(check, thunk), expected))
-    if len(names) == len(zoo.names()):
+    if not builtins and len(names) == len(zoo.names()):
         A = np.array([[2.0, 0.5, -0.3], [0.5, 1.0, 0.2], [-0.3, 0.2, 0.7]])
         for projection in ("rademacher", "gaussian", "sphere"):
             rows.append(Row("(matrix)", f"hutchinson {projection}",
                             check_hutchinson(A, projection, n_draws=20_000, seed=seed)))
     return rows
+
+
+def write_report(rows: list, folder) -> tuple:
+    """report.md (the table, with any error messages) and report.json in ``folder``."""
+    import json
+    from pathlib import Path
+
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    failed = [row for row in rows if not row.passed]
+    lines = ["# scoresym verify", "", f"{len(rows) - len(failed)} passed, {len(failed)} failed",
+             "", "| model | check | lhs | rhs | abs diff | tolerance | method | status |",
+             "|---|---|---|---|---|---|---|---|"]
+    for row in rows:
+        r = row.result
+        lines.append(f"| {row.model} | {row.check} | {r.lhs:.6g} | {r.rhs:.6g} | {r.error:.2e} "
+                     f"| {r.tolerance:.2e} | {r.method} | {row.status} |")
+    errors = [(row, row.result.details["error"]) for row in rows
+              if "error" in row.result.details]
+    if errors:
+        lines += ["", "## Checks that could not run", ""]
+        lines += [f"- {row.model} / {row.check}: {message}" for row, message in errors]
+    markdown, data = folder / "report.md", folder / "report.json"
+    markdown.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    data.write_text(json.dumps({"rows": [row.as_dict() for row in rows],
+                                "passed": len(rows) - len(failed), "failed": len(failed)},
+                               indent=1), encoding="utf-8")
+    return markdown, data
 
 
 def format_rows(rows: list) -> str:

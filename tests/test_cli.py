@@ -9,17 +9,22 @@ from scoresym import cli, zoo
 from scoresym.compile import CompiledFunction
 
 
-def test_verify_quick_passes_on_every_builtin(capsys):
-    assert cli.main(["verify", "--quick"]) == 0
+def test_verify_quick_passes_on_every_builtin_and_writes_its_report(capsys, tmp_path):
+    assert cli.main(["verify", "--quick", "--out", str(tmp_path)]) == 0
     out = capsys.readouterr().out
     for name in zoo.names():
         assert name in out
     assert "pass (fails as it must)" in out  # the exponential density's boundary term
     assert ", 0 failed" in out
+    report = json.loads((tmp_path / "report.json").read_text())
+    assert report["failed"] == 0 and len(report["rows"]) == report["passed"]
+    markdown = (tmp_path / "report.md").read_text()
+    assert markdown.startswith("# scoresym verify") and "| gamma | fisher |" in markdown
 
 
-def test_verify_one_model_as_json(capsys):
-    assert cli.main(["verify", "--quick", "--model", "student_t", "--json"]) == 0
+def test_verify_one_model_as_json(capsys, tmp_path):
+    assert cli.main(["verify", "--quick", "--model", "student_t", "--json", "--out",
+                     str(tmp_path)]) == 0
     report = json.loads(capsys.readouterr().out)
     assert report["failed"] == 0 and report["passed"] == len(report["rows"])
     checks = {row["check"] for row in report["rows"]}
@@ -27,7 +32,7 @@ def test_verify_one_model_as_json(capsys):
             "trace variance", "dsm -> esm"} <= checks
 
 
-def test_verify_exits_one_when_a_check_fails(monkeypatch, capsys):
+def test_verify_exits_one_when_a_check_fails(monkeypatch, capsys, tmp_path):
     def broken():
         b = zoo.gaussian_1d()
         m = b.model
@@ -35,16 +40,16 @@ def test_verify_exits_one_when_a_check_fails(monkeypatch, capsys):
         return b
 
     monkeypatch.setitem(zoo.FACTORIES, "gaussian_1d", broken)
-    assert cli.main(["verify", "--quick", "--model", "gaussian_1d"]) == 1
+    assert cli.main(["verify", "--quick", "--model", "gaussian_1d", "--out", str(tmp_path)]) == 1
     out = capsys.readouterr().out
     assert "FAIL" in out and ", 0 failed" not in out
 
 
-def test_verify_exits_one_when_an_invalid_model_is_claimed_valid(monkeypatch, capsys):
+def test_verify_exits_one_when_an_invalid_model_is_claimed_valid(monkeypatch, capsys, tmp_path):
     """The exponential density must fail the boundary check; claiming otherwise is a failure."""
     monkeypatch.setitem(zoo.FACTORIES, "exponential",
                         lambda: dataclasses.replace(zoo.exponential(), hyvarinen_valid=True))
-    assert cli.main(["verify", "--quick", "--model", "exponential"]) == 1
+    assert cli.main(["verify", "--quick", "--model", "exponential", "--out", str(tmp_path)]) == 1
     assert "boundary" in capsys.readouterr().out
 
 
@@ -55,8 +60,34 @@ def test_bad_input_exits_two_with_one_line_on_stderr():
     assert "invalid choice: 'nope'" in run.stderr
 
 
-def test_console_script_runs_as_a_process():
+def test_console_script_runs_as_a_process(tmp_path):
     run = subprocess.run([sys.executable, "-m", "scoresym.cli", "verify", "--quick", "--model",
-                          "exponential"], capture_output=True, text=True)
+                          "exponential", "--out", str(tmp_path)], capture_output=True, text=True)
     assert run.returncode == 0, run.stderr
     assert "8 passed, 0 failed" in run.stdout  # no DSM row (noise leaves (0, oo)); a fit row
+
+
+def test_verify_a_user_density(capsys, tmp_path):
+    argv = ["verify", "--quick", "--density", "exp(-x**4/4 - a*x**2)", "--variables", "x",
+            "--params", "a", "--at", "a=0.5", "--out", str(tmp_path)]
+    assert cli.main(argv) == 0
+    out = capsys.readouterr().out
+    assert "fit recovers truth" in out and ", 0 failed" in out
+
+
+def test_verify_fails_for_a_user_density_whose_boundary_term_stays(capsys, tmp_path):
+    """x exp(-lam x) on (0, oo): p s = exp(-lam x)(1 - lam x) -> 1 at 0."""
+    argv = ["verify", "--quick", "--density", "x*exp(-lam*x)", "--variables", "x", "--params",
+            "lam", "--positive", "lam", "--domain", "x=0:oo", "--at", "lam=2",
+            "--out", str(tmp_path)]
+    assert cli.main(argv) == 1
+    out = capsys.readouterr().out
+    assert "boundary" in out and "FAIL" in out
+    assert "could not run" in (tmp_path / "report.md").read_text()
+
+
+def test_every_subcommand_has_help_with_an_example():
+    for command in ("verify", "derive", "fit"):
+        run = subprocess.run([sys.executable, "-m", "scoresym.cli", command, "--help"],
+                             capture_output=True, text=True)
+        assert run.returncode == 0 and "Example" in run.stdout, command
