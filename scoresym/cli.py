@@ -168,6 +168,15 @@ def cmd_fit(args) -> int:
     return 0 if result.converged else 1
 
 
+def cmd_figures(args) -> int:
+    from .figures import write_all
+
+    paths = write_all(args.out, quick=args.quick, seed=args.seed)
+    for path in paths:
+        print(path)
+    return 0
+
+
 def _add_model_arguments(command) -> None:
     command.add_argument("--variables", help="variable names, e.g. \"x y\"")
     command.add_argument("--params", help="parameter names, e.g. \"mu s2\"")
@@ -237,6 +246,18 @@ def build_parser() -> argparse.ArgumentParser:
     fit_cmd.add_argument("--init", help="starting values for --method optimize, e.g. mu=0,s=1")
     fit_cmd.add_argument("--json", action="store_true", help="print the result as JSON")
     fit_cmd.set_defaults(run=cmd_fit)
+
+    figures = commands.add_parser(
+        "figures", help="write the figures for papers (PDF, PNG and a GIF)",
+        description="Write every figure: the mixture's score field beside a DSM-trained MLP, "
+                    "seed 002's Hessian and Norm terms (and their animation), DSM against the "
+                    "noise level, SSM against the number of projections, DSM approaching ESM, "
+                    "ESM against DSM for an MLP, and Stein's identity by Monte Carlo. "
+                    "Example: scoresym figures --out figures --seed 0")
+    figures.add_argument("--out", default="figures", help="the folder (default: figures)")
+    figures.add_argument("--quick", action="store_true", help="small sizes, for a quick look")
+    figures.add_argument("--seed", type=int, default=0)
+    figures.set_defaults(run=cmd_figures)
     return parser
 
 

@@ -87,7 +87,7 @@ def test_verify_fails_for_a_user_density_whose_boundary_term_stays(capsys, tmp_p
 
 
 def test_every_subcommand_has_help_with_an_example():
-    for command in ("verify", "derive", "fit"):
+    for command in ("verify", "derive", "fit", "figures"):
         run = subprocess.run([sys.executable, "-m", "scoresym.cli", command, "--help"],
                              capture_output=True, text=True)
         assert run.returncode == 0 and "Example" in run.stdout, command

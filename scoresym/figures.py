@@ -1,0 +1,433 @@
+"""Figures for papers: each function returns a matplotlib Figure; ``write_all`` saves them all.
+
+Invariant: one style (``STYLE``: the Okabe-Ito colour-blind-safe palette, mathtext labels,
+small serif fonts), every random draw from ``numpy.random.default_rng(seed)``, and files saved
+without timestamps, so the same seed gives the same figures (the panels that show measured
+training times excepted). ``quick=True`` shrinks sample sizes and training for tests.
+
+>>> fig = stein_running_means(n=2000, seed=0)
+>>> len(fig.axes)
+1
+"""
+
+from __future__ import annotations
+
+import time
+from contextlib import contextmanager
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")  # files only; no display needed
+
+import autograd  # noqa: E402
+import autograd.numpy as anp  # noqa: E402
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import scipy.optimize  # noqa: E402
+
+from . import zoo  # noqa: E402
+from .checks.fisher import check_fisher  # noqa: E402
+from .checks.stein import stein_sides  # noqa: E402
+from .checks.fields import vector_field  # noqa: E402
+from .estimate import fit  # noqa: E402
+from .losses import dsm_loss, esm_loss, loss_gradient, ssm_loss  # noqa: E402
+
+#: Okabe-Ito, safe for the common colour-vision deficiencies.
+PALETTE = ["#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000"]
+STYLE = {
+    "font.family": "serif", "font.size": 9, "axes.titlesize": 9, "axes.labelsize": 9,
+    "legend.fontsize": 8, "xtick.labelsize": 8, "ytick.labelsize": 8, "mathtext.fontset": "cm",
+    "axes.prop_cycle": matplotlib.cycler(color=PALETTE), "axes.spines.top": False,
+    "axes.spines.right": False, "figure.dpi": 150, "savefig.dpi": 200, "lines.linewidth": 1.4,
+    "svg.hashsalt": "scoresym",
+}
+SIGMAS = (0.1, 0.3, 0.5, 1.0, 2.0)
+PROJECTIONS = (1, 2, 4, 8)
+
+
+@contextmanager
+def style():
+    """The package's figure style, for your own figures too."""
+    with matplotlib.rc_context(STYLE):
+        yield
+
+
+# --- a small score network on autograd ------------------------------------------------------------
+
+def init_mlp(sizes, rng) -> list:
+    """Weights of an MLP with the given layer sizes (scaled Gaussian initialization)."""
+    return [(rng.standard_normal((m, n)) / np.sqrt(m), np.zeros(n))
+            for m, n in zip(sizes[:-1], sizes[1:])]
+
+
+def mlp(params, X):
+    """The network's output: SiLU hidden layers, linear output (a score: same size as x)."""
+    for W, b in params[:-1]:
+        Z = anp.dot(X, W) + b
+        X = Z / (1.0 + anp.exp(-Z))
+    W, b = params[-1]
+    return anp.dot(X, W) + b
+
+
+def _esm_network_loss(params, X):
+    """1/2 ||s||^2 + tr grad s of the network's score, the trace exact (d backward passes)."""
+    s = mlp(params, X)
+    trace = 0.0
+    for i in range(X.shape[1]):
+        trace = trace + autograd.grad(lambda Y, i=i: anp.sum(mlp(params, Y)[:, i]))(X)[:, i]
+    return anp.mean(0.5 * anp.sum(s**2, axis=1) + trace)
+
+
+def _dsm_network_loss(params, X, eps, sigma):
+    return anp.mean(0.5 * anp.sum((mlp(params, X + sigma * eps) + eps / sigma) ** 2, axis=1))
+
+
+def train_score_network(X, loss: str = "dsm", sigma: float = 0.3, steps: int = 1500,
+                        batch: int = 256, seed=0, width: int = 64) -> dict:
+    """Train an MLP score network on data X by ESM or DSM with Adam; returns the weights, the
+    wall time and the loss curve."""
+    from autograd.misc.optimizers import adam
+
+    rng = np.random.default_rng(seed)
+    params = init_mlp([X.shape[1], width, width, X.shape[1]], rng)
+    curve = []
+
+    def objective(p, step):
+        idx = rng.integers(0, len(X), size=batch)
+        if loss == "esm":
+            return _esm_network_loss(p, X[idx])
+        return _dsm_network_loss(p, X[idx], rng.standard_normal((batch, X.shape[1])), sigma)
+
+    def record(p, step, g):
+        if step % 50 == 0:
+            curve.append(float(objective(p, step)))
+
+    start = time.perf_counter()
+    params = adam(autograd.grad(objective), params, step_size=3e-3, num_iters=steps,
+                  callback=record)
+    return {"params": params, "seconds": time.perf_counter() - start, "curve": curve}
+
+
+def network_fisher(params, builtin, X) -> float:
+    """1/2 E ||s_net - s_true||^2 over the points X (samples from the data)."""
+    true = builtin.model.lambdify().score(X, **builtin.truth)
+    return float(0.5 * np.mean(np.sum((mlp(params, X) - true) ** 2, axis=1)))
+
+
+# --- the figures ----------------------------------------------------------------------------------
+
+def _mixture_grid(builtin, size: int = 120):
+    x1 = np.linspace(-4.5, 4.5, size)
+    x2 = np.linspace(-3.5, 4.0, size)
+    G1, G2 = np.meshgrid(x1, x2)
+    points = np.column_stack([G1.ravel(), G2.ravel()])
+    density = np.exp(builtin.model.lambdify().log_density(points, **builtin.truth))
+    return G1, G2, density.reshape(G1.shape)
+
+
+def _quiver(ax, builtin, field, title):
+    G1, G2, density = _mixture_grid(builtin)
+    ax.contourf(G1, G2, density, levels=12, cmap="Blues", alpha=0.8)
+    a1, a2 = np.meshgrid(np.linspace(-4, 4, 17), np.linspace(-3, 3.5, 14))
+    arrows = np.column_stack([a1.ravel(), a2.ravel()])
+    S = field(arrows)
+    norm = np.maximum(1.0, np.linalg.norm(S, axis=1, keepdims=True))
+    S = S / norm
+    ax.quiver(arrows[:, 0], arrows[:, 1], S[:, 0], S[:, 1], color=PALETTE[1], scale=25,
+              width=0.004)
+    ax.set(xlabel="$x_1$", ylabel="$x_2$", title=title, aspect="equal")
+
+
+def score_field(trained=None, seed=0, quick: bool = False):
+    """The 2-D Gaussian mixture: density contours with the symbolic score as arrows, beside the
+    score an MLP learned by DSM (sigma = 0.3)."""
+    b = zoo.get("gaussian_mixture_2d")
+    X = b.sample(2000 if quick else 8000, seed=seed)
+    trained = trained or train_score_network(X, "dsm", 0.3, steps=200 if quick else 2000,
+                                             seed=seed)
+    score = b.model.lambdify().score
+    with style():
+        fig, axes = plt.subplots(1, 2, figsize=(7.0, 3.0), constrained_layout=True)
+        _quiver(axes[0], b, lambda P: score(P, **b.truth),
+                r"symbolic score $\nabla_x \log p(x)$")
+        fisher = network_fisher(trained["params"], b, b.sample(4000, seed=seed + 1))
+        _quiver(axes[1], b, lambda P: mlp(trained["params"], P),
+                rf"DSM-trained MLP, $\sigma = 0.3$ (Fisher div. {fisher:.3f})")
+    return fig
+
+
+def hyvarinen_terms(seed=0, n: int = 100):
+    """Seed 002's picture: for n standard-normal samples and mu = 0, the "Hessian" term
+    mean(-1/s2), the "Norm" term mean(x^2)/(2 s2^2) and the objective as functions of s2, the
+    minimum at s2 = mean(x^2), the biased sample variance about the known mean 0."""
+    b = zoo.get("gaussian_1d")
+    X = b.sample(n, seed=seed, params={"mu": 0.0, "s2": 1.0})
+    s2 = np.linspace(0.25, 3.0, 300)
+    hessian, norm = _terms(b.model, X, s2)
+    best = float(np.mean(X**2))
+    with style():
+        fig, ax = plt.subplots(figsize=(4.2, 3.0), constrained_layout=True)
+        ax.plot(s2, hessian, label=r"Hessian term $-1/\sigma^2$")
+        ax.plot(s2, norm, label=r"Norm term $\overline{x^2}/(2\sigma^4)$")
+        ax.plot(s2, hessian + norm, color=PALETTE[6], label="objective")
+        ax.axvline(best, color=PALETTE[2], linestyle="--",
+                   label=rf"minimum $\sigma^2 = \overline{{x^2}} = {best:.3f}$")
+        ax.set(xlabel=r"$\sigma^2$ (with $\mu = 0$)", ylabel="value",
+               title=f"score-matching objective, {n} samples from N(0, 1)", ylim=(-4.5, 4.5))
+        ax.legend(frameon=False)
+    return fig
+
+
+def _terms(m, X, s2_values):
+    f = m.lambdify()
+    hessian = np.array([np.mean(f.laplacian(X, mu=0.0, s2=v)) for v in s2_values])
+    norm = np.array([np.mean(0.5 * f.score(X, mu=0.0, s2=v)[:, 0] ** 2) for v in s2_values])
+    return hessian, norm
+
+
+def hyvarinen_animation(path, seed=0, n: int = 100, frames: int = 40) -> Path:
+    """The same as an animated GIF over s2: the density with the data (left), the two terms and
+    the objective as bars (right)."""
+    from matplotlib.animation import FuncAnimation, PillowWriter
+
+    b = zoo.get("gaussian_1d")
+    X = b.sample(n, seed=seed, params={"mu": 0.0, "s2": 1.0})
+    grid = np.linspace(0.3, 3.0, frames)
+    hessian, norm = _terms(b.model, X, grid)
+    x = np.linspace(-4, 4, 300)
+    with style():
+        fig, (left, right) = plt.subplots(1, 2, figsize=(6.4, 2.8), constrained_layout=True)
+        line, = left.plot([], [], color=PALETTE[0])
+        left.plot(X[:, 0], np.zeros(n), "|", color=PALETTE[1], markersize=10)
+        left.set(xlim=(-4, 4), ylim=(0, 0.8), xlabel="$x$", ylabel="density")
+        bars = right.bar(["Hessian", "Norm", "objective"], [0, 0, 0],
+                         color=[PALETTE[0], PALETTE[1], PALETTE[6]])
+        right.axhline(0, color="0.5", linewidth=0.8)
+        right.set(ylim=(-3.5, 6.5), ylabel="value")
+
+        def draw(k):
+            s2 = grid[k]
+            line.set_data(x, np.exp(-x**2 / (2 * s2)) / np.sqrt(2 * np.pi * s2))
+            for bar, value in zip(bars, (hessian[k], norm[k], hessian[k] + norm[k])):
+                bar.set_height(value)
+            left.set_title(rf"$\sigma^2 = {s2:.2f}$")
+            return [line, *bars]
+
+        animation = FuncAnimation(fig, draw, frames=frames, blit=False)
+        animation.save(str(path), writer=PillowWriter(fps=8))
+        plt.close(fig)
+    return Path(path)
+
+
+def _fit_by_loss(builtin, X, loss, start, **options) -> dict:
+    """Minimize a loss over the model's parameters with its autograd gradient (L-BFGS-B)."""
+    names = list(start)
+
+    def value_and_gradient(theta):
+        params = dict(zip(names, theta))
+        value = loss(builtin.model, X, **options, **params)
+        gradient = loss_gradient(loss, builtin.model, X, params, **options)
+        return value, np.array([gradient[k] for k in names])
+
+    found = scipy.optimize.minimize(value_and_gradient, np.array(list(start.values())),
+                                    jac=True, method="L-BFGS-B")
+    return dict(zip(names, found.x)), float(found.fun)
+
+
+def dsm_noise_levels(seed=0, quick: bool = False):
+    """Seed 001, exercise 2: the mixture's parameters fitted by DSM at each noise level; the
+    final DSM loss and the Fisher divergence of the fitted model from the data (quadrature)."""
+    b = zoo.get("gaussian_mixture_2d")
+    X = b.sample(1000 if quick else 4000, seed=seed)
+    start = {k: 0.8 * v + 0.1 for k, v in b.truth.items()}
+    losses, fishers = [], []
+    for sigma in SIGMAS:
+        fitted, value = _fit_by_loss(b, X, dsm_loss, start, sigma=sigma, seed=seed,
+                                     antithetic=True)
+        losses.append(value)
+        fishers.append(check_fisher(b.model, b.truth, b.model, fitted, method="quad")
+                       .details["explicit"])
+    with style():
+        fig, ax = plt.subplots(figsize=(4.2, 3.0), constrained_layout=True)
+        ax.plot(SIGMAS, fishers, "o-", label="Fisher divergence of the fit")
+        ax.set(xscale="log", yscale="log", xlabel=r"noise level $\sigma$",
+               ylabel="Fisher divergence to the data",
+               title="DSM on the 2-D mixture: the fit matches $q_\\sigma$")
+        twin = ax.twinx()
+        twin.plot(SIGMAS, losses, "s--", color=PALETTE[1], label="final DSM loss")
+        twin.set(yscale="log", ylabel="final DSM loss")
+        twin.spines["right"].set_visible(True)
+        fig.legend(loc="upper center", bbox_to_anchor=(0.45, 0.88), frameon=False)
+    return fig
+
+
+def ssm_projections(seed=0, quick: bool = False):
+    """Seed 001, exercise 3: the 3-D full-precision Gaussian fitted by SSM with M projections:
+    the error against the ESM closed form and the fitting time, over several data sets."""
+    b = zoo.get("gaussian_full_3d")
+    repeats = 2 if quick else 5
+    errors, seconds = np.zeros((repeats, len(PROJECTIONS))), np.zeros((repeats, len(PROJECTIONS)))
+    for r in range(repeats):
+        X = b.sample(300 if quick else 1000, seed=seed + r)
+        exact = fit(b.model, X).params
+        for j, M in enumerate(PROJECTIONS):
+            start = time.perf_counter()
+            fitted, _ = _fit_by_loss(b, X, ssm_loss, dict(b.truth), n_projections=M,
+                                     seed=seed + r)
+            seconds[r, j] = time.perf_counter() - start
+            errors[r, j] = max(abs(fitted[k] - exact[k]) for k in exact)
+    with style():
+        fig, (a, c) = plt.subplots(1, 2, figsize=(6.4, 2.8), constrained_layout=True)
+        for ax, values, label in ((a, errors, "max |SSM - ESM| over parameters"),
+                                  (c, seconds, "fitting time (s)")):
+            mean = values.mean(axis=0)
+            se = values.std(axis=0, ddof=1) / np.sqrt(repeats)
+            ax.errorbar(PROJECTIONS, mean, yerr=2 * se, fmt="o-", capsize=3)
+            ax.set(xscale="log", xticks=PROJECTIONS, xticklabels=PROJECTIONS,
+                   xlabel="projections $M$", ylabel=label)
+            ax.xaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())
+        a.set(yscale="log", title="accuracy (mean $\\pm$ 2 SE)")
+        c.set(title="time (this machine)")
+    return fig
+
+
+def _gauss_hermite(d: int, order: int) -> tuple:
+    """Nodes (k, d) and weights (k,) of the tensor Gauss-Hermite rule for N(0, I_d)."""
+    import itertools
+
+    nodes, weights = np.polynomial.hermite_e.hermegauss(order)
+    weights = weights / weights.sum()
+    grid = np.array(list(itertools.product(nodes, repeat=d)))
+    return grid, np.prod(np.array(list(itertools.product(weights, repeat=d))), axis=1)
+
+
+def dsm_gradient_gap(builtin, X, sigma: float, order: int = 12) -> np.ndarray:
+    """grad_theta of the DSM objective minus that of ESM, on the points X, with the expectation
+    over eps taken by Gauss-Hermite quadrature (no noise: the gap shows its sigma^2 bias)."""
+    m, names = builtin.model, list(builtin.truth)
+    log_density = m.lambdify("autograd").log_density
+    nodes, weights = _gauss_hermite(m.dim, order)
+
+    def dsm(theta):
+        params = dict(zip(names, theta))
+        total = 0.0
+        for e, w in zip(nodes, weights):
+            noisy = X + sigma * e
+            s = autograd.grad(lambda Y: anp.sum(log_density(Y, **params)))(noisy)
+            total = total + w * anp.mean(0.5 * anp.sum((s + e / sigma) ** 2, axis=1))
+        return total
+
+    theta = np.array([builtin.truth[k] for k in names])
+    esm = loss_gradient("esm", m, X, builtin.truth)
+    return autograd.grad(dsm)(theta) - np.array([esm[k] for k in names])
+
+
+def dsm_gradient_limit(seed=0, quick: bool = False):
+    """Seed 001, exercise 5: |grad DSM - grad ESM| in the mixture's parameters against sigma,
+    the noise integrated out by Gauss-Hermite quadrature, with error bars over batches of data:
+    the gap falls like sigma^2."""
+    b = zoo.get("gaussian_mixture_2d")
+    X = b.sample(500 if quick else 4000, seed=seed)
+    sigmas = np.geomspace(0.03, 1.0, 4 if quick else 8)
+    batches = np.array_split(X, 5)
+    means, errors = [], []
+    for sigma in sigmas:
+        gaps = np.array([dsm_gradient_gap(b, B, float(sigma), 8 if quick else 12)
+                         for B in batches])
+        means.append(np.linalg.norm(gaps.mean(axis=0)))
+        errors.append(np.linalg.norm(gaps.std(axis=0, ddof=1) / np.sqrt(len(batches))))
+    means = np.array(means)
+    with style():
+        fig, ax = plt.subplots(figsize=(4.2, 3.0), constrained_layout=True)
+        ax.errorbar(sigmas, means, yerr=2 * np.array(errors), fmt="o-", capsize=3,
+                    label=r"$\|\nabla_\theta J_{DSM} - \nabla_\theta J_{ESM}\|$ ($\pm$ 2 SE)")
+        ax.plot(sigmas, means[-1] * (sigmas / sigmas[-1]) ** 2, "--", color=PALETTE[2],
+                label=r"slope $\sigma^2$")
+        ax.set(xscale="log", yscale="log", xlabel=r"noise level $\sigma$",
+               ylabel="gradient gap", title="DSM approaches ESM as $\\sigma \\to 0$")
+        ax.legend(frameon=False, loc="upper left")
+    return fig
+
+
+def esm_against_dsm(trained=None, seed=0, quick: bool = False):
+    """Seed 001, exercise 1: MLP score networks trained by ESM and by DSM on the 2-D mixture:
+    training time, Fisher divergence to the true score, and the learned fields."""
+    b = zoo.get("gaussian_mixture_2d")
+    X = b.sample(2000 if quick else 8000, seed=seed)
+    steps = 200 if quick else 2000
+    trained = trained or {}
+    runs = {"ESM": trained.get("ESM") or train_score_network(X, "esm", steps=steps, seed=seed),
+            "DSM": trained.get("DSM") or train_score_network(X, "dsm", 0.3, steps=steps,
+                                                              seed=seed)}
+    test = b.sample(4000, seed=seed + 1)
+    fishers = {k: network_fisher(v["params"], b, test) for k, v in runs.items()}
+    with style():
+        fig = plt.figure(figsize=(7.0, 5.2), constrained_layout=True)
+        grid = fig.add_gridspec(2, 2)
+        t, f = fig.add_subplot(grid[0, 0]), fig.add_subplot(grid[0, 1])
+        t.bar(list(runs), [v["seconds"] for v in runs.values()], color=PALETTE[:2])
+        t.set(ylabel="training time (s, this machine)", title=f"{steps} Adam steps")
+        f.bar(list(runs), [fishers[k] for k in runs], color=PALETTE[:2])
+        f.set(ylabel=r"$\frac{1}{2}\mathbb{E}\,\|s_{net} - \nabla \log p\|^2$",
+              title="Fisher divergence to the true score")
+        for k, (name, run) in enumerate(runs.items()):
+            ax = fig.add_subplot(grid[1, k])
+            _quiver(ax, b, lambda P, r=run: mlp(r["params"], P), f"learned by {name}")
+    return fig, runs
+
+
+def stein_running_means(n: int = 20_000, seed=0):
+    """Stein's identity by Monte Carlo for the 1-D Gaussian and g = x^2 + x: running means of
+    both sides with +-2 standard-error bands."""
+    b = zoo.get("gaussian_1d")
+    X = b.sample(n, seed=seed)
+    sides = stein_sides(b.model, vector_field(b.model, None))(X, **b.truth)
+    lhs, rhs = sides[:, 0], -sides[:, 1]
+    k = np.arange(1, n + 1)
+    with style():
+        fig, ax = plt.subplots(figsize=(4.2, 3.0), constrained_layout=True)
+        for values, label, colour in ((lhs, r"$\mathbb{E}[g\,s]$", PALETTE[0]),
+                                      (rhs, r"$-\mathbb{E}[g']$", PALETTE[1])):
+            mean = np.cumsum(values) / k
+            square = np.cumsum(values**2) / k
+            se = np.sqrt(np.maximum(square - mean**2, 0) / np.maximum(k - 1, 1))
+            ax.plot(k[9:], mean[9:], color=colour, label=label)
+            ax.fill_between(k[9:], (mean - 2 * se)[9:], (mean + 2 * se)[9:], color=colour,
+                            alpha=0.25, linewidth=0)
+        exact = -(1 + 2 * b.truth["mu"])
+        ax.axhline(exact, color=PALETTE[6], linestyle=":", label=f"exact {exact:g}")
+        ax.set(xscale="log", xlabel="samples $n$", ylabel="running mean",
+               title=r"Stein: $g(x) = x^2 + x$, $p = N(0.5, 2)$")
+        ax.legend(frameon=False)
+    return fig
+
+
+# --- writing them all ---------------------------------------------------------------------------
+
+def save(fig, folder: Path, name: str) -> list:
+    """name.pdf and name.png in folder, without timestamps."""
+    paths = [folder / f"{name}.pdf", folder / f"{name}.png"]
+    fig.savefig(paths[0], metadata={"CreationDate": None, "ModDate": None})
+    fig.savefig(paths[1], metadata={"Software": None})
+    plt.close(fig)
+    return paths
+
+
+def write_all(folder, quick: bool = False, seed=0) -> list:
+    """Every figure (PDF and PNG) and the animation (GIF) in ``folder``; returns the paths."""
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    paths = []
+    fig, runs = esm_against_dsm(seed=seed, quick=quick)
+    paths += save(fig, folder, "esm_vs_dsm")
+    paths += save(score_field(runs["DSM"], seed=seed, quick=quick), folder, "score_field")
+    paths += save(hyvarinen_terms(seed=seed), folder, "hyvarinen_terms")
+    paths.append(hyvarinen_animation(folder / "hyvarinen_terms.gif", seed=seed,
+                                     frames=10 if quick else 40))
+    paths += save(dsm_noise_levels(seed=seed, quick=quick), folder, "dsm_noise_levels")
+    paths += save(ssm_projections(seed=seed, quick=quick), folder, "ssm_projections")
+    paths += save(dsm_gradient_limit(seed=seed, quick=quick), folder, "dsm_gradient_limit")
+    paths += save(stein_running_means(n=2000 if quick else 20_000, seed=seed), folder,
+                  "stein_running_means")
+    return paths
