@@ -26,8 +26,10 @@ def _progress(stream):
     if not stream.isatty():
         return None
 
-    def show(model, check):
-        stream.write(f"\r\033[K  checking {model}: {check}")
+    def show(model, check, done, total):
+        filled = int(30 * done / max(total, 1))
+        bar = "#" * filled + "-" * (30 - filled)
+        stream.write(f"\r\033[K[{bar}] {done}/{total} {model}: {check}")
         stream.flush()
 
     return show

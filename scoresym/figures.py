@@ -385,6 +385,7 @@ def stein_running_means(n: int = 20_000, seed=0):
     sides = stein_sides(b.model, vector_field(b.model, None))(X, **b.truth)
     lhs, rhs = sides[:, 0], -sides[:, 1]
     k = np.arange(1, n + 1)
+    shown = np.unique(np.geomspace(10, n, 400).astype(int)) - 1  # log-spaced: small files
     with style():
         fig, ax = plt.subplots(figsize=(4.2, 3.0), constrained_layout=True)
         for values, label, colour in ((lhs, r"$\mathbb{E}[g\,s]$", PALETTE[0]),
@@ -392,9 +393,9 @@ def stein_running_means(n: int = 20_000, seed=0):
             mean = np.cumsum(values) / k
             square = np.cumsum(values**2) / k
             se = np.sqrt(np.maximum(square - mean**2, 0) / np.maximum(k - 1, 1))
-            ax.plot(k[9:], mean[9:], color=colour, label=label)
-            ax.fill_between(k[9:], (mean - 2 * se)[9:], (mean + 2 * se)[9:], color=colour,
-                            alpha=0.25, linewidth=0)
+            ax.plot(k[shown], mean[shown], color=colour, label=label)
+            ax.fill_between(k[shown], (mean - 2 * se)[shown], (mean + 2 * se)[shown],
+                            color=colour, alpha=0.25, linewidth=0)
         exact = -(1 + 2 * b.truth["mu"])
         ax.axhline(exact, color=PALETTE[6], linestyle=":", label=f"exact {exact:g}")
         ax.set(xscale="log", xlabel="samples $n$", ylabel="running mean",

@@ -146,13 +146,13 @@ def run_suite(names=None, quick: bool = False, seed=0, progress: Callable = None
     (e.g. a user density from :func:`user_builtin`), and return the rows."""
     entries = list(builtins) if builtins else [zoo.get(name) for name in (names or zoo.names())]
     names = [b.name for b in entries]
+    plan = [(b.name, check, thunk, expected) for b in entries
+            for check, thunk, expected in checks_for(b, quick, seed)]
     rows = []
-    for b in entries:
-        name = b.name
-        for check, thunk, expected in checks_for(b, quick, seed):
-            if progress:
-                progress(name, check)
-            rows.append(Row(name, check, _run(check, thunk), expected))
+    for k, (name, check, thunk, expected) in enumerate(plan):
+        if progress:
+            progress(name, check, k, len(plan))
+        rows.append(Row(name, check, _run(check, thunk), expected))
     if not builtins and len(names) == len(zoo.names()):
         A = np.array([[2.0, 0.5, -0.3], [0.5, 1.0, 0.2], [-0.3, 0.2, 0.7]])
         for projection in ("rademacher", "gaussian", "sphere"):
