@@ -241,9 +241,21 @@ class CompiledModel:
     ``hyvarinen`` (n,): each a :class:`CompiledFunction` called as ``f(X, **params)``.
     """
 
-    def __init__(self, model, backend: str = "numpy"):
+    def __init__(self, model, backend: str = "numpy", fast: bool = True):
         backend_modules(backend)  # validates the name
-        self.model, self.backend = model, backend
+        self.model, self.backend, self.fast = model, backend, fast
+
+    @cached_property
+    def _fast(self):
+        """The fast-path operators when the model has a linear structure, else None."""
+        if not self.fast:
+            return None
+        from .fastpath import FastModel, linear_structure
+
+        if "linear_structure" not in self.model.cache:
+            self.model.cache["linear_structure"] = linear_structure(self.model)
+        structure = self.model.cache["linear_structure"]
+        return None if structure is None else FastModel(self.model, structure, self.backend)
 
     def compile(self, name: str, build, shape: str) -> CompiledFunction:
         """Compile ``build(operators)``, an expression built from the model's operators
@@ -260,7 +272,9 @@ class CompiledModel:
         return CompiledFunction(name, build(m.operators), m.variables, m.params, shape,
                                 self.backend, compiled_expr=build(stable), shifts=shifts)
 
-    def _compile(self, name: str, shape: str) -> CompiledFunction:
+    def _compile(self, name: str, shape: str):
+        if self._fast is not None:
+            return getattr(self._fast, name)
         return self.compile(name, lambda operators: getattr(operators, name), shape)
 
     @cached_property

@@ -233,8 +233,12 @@ class Model:
 
     # --- compiled code ----------------------------------------------------------------------
 
-    def lambdify(self, backend: str = "numpy"):
+    def lambdify(self, backend: str = "numpy", fast: bool = True):
         """Vectorized callables for this model (see :class:`scoresym.compile.CompiledModel`).
+
+        With ``fast`` (the default), a log-density made of linear forms, sum_i g(w_i . x + c_i)
+        + sum_j h(x_j), is evaluated with matrix products (:mod:`scoresym.fastpath`); the
+        results are the same.
 
         >>> import numpy as np
         >>> m = Model.from_string("-(x - mu)**2/(2*s2)", "x", "mu s2", kind="log", positive="s2")
@@ -244,9 +248,10 @@ class Model:
         """
         from .compile import CompiledModel
 
-        if backend not in self._compiled:
-            self._compiled[backend] = CompiledModel(self, backend)
-        return self._compiled[backend]
+        key = (backend, bool(fast))
+        if key not in self._compiled:
+            self._compiled[key] = CompiledModel(self, backend, fast=fast)
+        return self._compiled[key]
 
     # --- display ----------------------------------------------------------------------------
 
