@@ -109,20 +109,31 @@ class _Objective:
         self.public = weighted_hyvarinen(m.operators, m.variables, weights)
         h = weighted_hyvarinen(stable, m.variables, weights)
         gradient = [sympy.diff(h, p) for p in free]
-        hessian = [sympy.diff(g, p) for g in gradient for p in free]
+        # the Hessian in theta: only the entries j <= k that are not identically zero
+        entries = [(j, k, sympy.diff(gradient[j], free[k]))
+                   for j in range(len(free)) for k in range(j, len(free))]
+        self.entries = [(j, k) for j, k, e in entries if e != 0]
         self.value = CompiledFunction("objective", h, m.variables, m.params, "scalar",
                                       shifts=shifts)
         self.gradient = CompiledFunction("gradient", sympy.Matrix(gradient or [0]), m.variables,
                                          m.params, "vector", shifts=shifts)
-        self.hessian = CompiledFunction("hessian_theta", sympy.Matrix(hessian or [0]),
-                                        m.variables, m.params, "vector", shifts=shifts)
+        self.hessian = CompiledFunction(
+            "hessian_theta", sympy.Matrix([e for _, _, e in entries if e != 0] or [0]),
+            m.variables, m.params, "vector", shifts=shifts)
         self.quadratic = _is_quadratic(self.public, free)
 
-    def pieces(self, X, values: dict) -> tuple:
-        """(per-sample h (n,), gradients (n, p), Hessians (n, p, p)) at ``values``."""
+    def pieces(self, X, values: dict, chunk: int = 20_000) -> tuple:
+        """(per-sample h (n,), gradients (n, p), the mean Hessian (p, p)) at ``values``; the
+        Hessian is accumulated over chunks of rows, never stored per sample."""
         p = len(self.free)
-        return (self.value(X, **values), self.gradient(X, **values)[:, :p],
-                self.hessian(X, **values)[:, :p * p].reshape(len(X), p, p))
+        total = np.zeros(len(self.entries))
+        for start in range(0, len(X), chunk):
+            block = self.hessian(X[start:start + chunk], **values)[:, :len(self.entries)]
+            total += block.sum(axis=0)
+        mean = np.zeros((p, p))
+        for (j, k), value in zip(self.entries, total / len(X)):
+            mean[j, k] = mean[k, j] = value
+        return self.value(X, **values), self.gradient(X, **values)[:, :p], mean
 
 
 def _is_quadratic(h: sympy.Expr, free: list) -> bool:
@@ -221,8 +232,8 @@ def _solve(m, objective, X, method, init, fixed, free, weights) -> tuple:
 def _solve_linear(objective, X, fixed, free) -> dict:
     """theta = -G^-1 b from the mean gradient b at theta = 0 and the constant mean Hessian G."""
     zero = {**{p.name: 0.0 for p in free}, **fixed}
-    _, gradients, hessians = _finite_pieces(objective, X, zero)
-    G, b = hessians.mean(axis=0), gradients.mean(axis=0)
+    _, gradients, G = _finite_pieces(objective, X, zero)
+    b = gradients.mean(axis=0)
     _require_identified(G, [p.name for p in free])
     theta = np.linalg.solve(G, -b)
     return dict(zip([p.name for p in free], theta))
@@ -274,9 +285,8 @@ def _result(m, objective, X, estimate, fixed, free, how, weight) -> FitResult:
     converged = estimate.pop("__converged__", True)
     names = [p.name for p in free]
     values = {**estimate, **fixed}
-    h, gradients, hessians = _finite_pieces(objective, X, values)
+    h, gradients, G = _finite_pieces(objective, X, values)
     n = len(X)
-    G = hessians.mean(axis=0)
     J = np.cov(gradients.T, bias=True).reshape(len(names), len(names))
     try:
         G_inv = np.linalg.inv(G)

@@ -150,7 +150,7 @@ class FastModel:
         np = modules["numpy"]
         self._namespace = dict(modules, functools=functools, W=structure.W, c=structure.c,
                                Wsq=numpy.sum(structure.W**2, axis=1),
-                               _full=lambda value, like: value + np.zeros(like.shape))
+                               _full=lambda value, like: value * np.ones(like.shape))
         names = {p: f"p_{p.name}" for p in model.params}
         self._printer_U = _Printer({**names, U: "U"})
         self._printer_X = _Printer({**names, T: "X"})
@@ -160,13 +160,24 @@ class FastModel:
         g2, h2 = sympy.simplify(sympy.diff(g1, U)), sympy.simplify(sympy.diff(h1, T))
         self._pieces = {"g": self._print_U(g), "g1": self._print_U(g1), "g2": self._print_U(g2),
                         "h": self._print_X(h), "h1": self._print_X(h1), "h2": self._print_X(h2),
-                        "k": self._print_X(structure.constant)}
+                        "sum_h": self._sum_X(h), "sum_h2": self._sum_X(h2),
+                        "k": self._printer_X.doprint(structure.constant)}
 
     def _print_U(self, e):
-        return self._printer_U.doprint(e)
+        """e(U) as code over the (n, k) array U; broadcast only when e does not depend on U."""
+        code = self._printer_U.doprint(e)
+        return code if e.has(U) else f"_full({code}, U)"
+
+    def _sum_X(self, e):
+        """sum_j e(x_j) as code: a product with d when e is constant (no n x d array)."""
+        code = self._printer_X.doprint(e)
+        if e.has(T):
+            return f"numpy.sum({code}, axis=1)"
+        return f"({code}) * X.shape[1] + numpy.zeros(X.shape[0])"
 
     def _print_X(self, e):
-        return self._printer_X.doprint(e)
+        code = self._printer_X.doprint(e)
+        return code if e.has(T) else f"_full({code}, X)"
 
     def _build(self, name, body, shape, attribute):
         signature = ", ".join(["X"] + [f"p_{p.name}" for p in self.model.params])
@@ -180,7 +191,7 @@ class FastModel:
     def log_density(self):
         p = self._pieces
         return self._build("log_density", [
-            f"return (numpy.sum(_full({p['g']}, U), axis=1) + numpy.sum(_full({p['h']}, X), axis=1)"
+            f"return (numpy.sum({p['g']}, axis=1) + {p['sum_h']}"
             f" + {p['k']})"],
             "scalar", "log_density")
 
@@ -188,15 +199,15 @@ class FastModel:
     def score(self):
         p = self._pieces
         return self._build("score", [
-            f"return numpy.dot(_full({p['g1']}, U), W) + _full({p['h1']}, X)"],
+            f"return numpy.dot({p['g1']}, W) + {p['h1']}"],
             "vector", "score")
 
     @cached_property
     def hessian(self):
         p = self._pieces
         return self._build("hessian", [
-            f"G2 = _full({p['g2']}, U)",
-            f"H2 = _full({p['h2']}, X)",
+            f"G2 = {p['g2']}",
+            f"H2 = {p['h2']}",
             "H = numpy.einsum('nk,ki,kj->nij', G2, W, W)",
             "H = 0.5 * (H + numpy.swapaxes(H, 1, 2))  # exactly symmetric",
             "return H + H2[:, :, None] * numpy.eye(X.shape[1])"],
@@ -206,13 +217,13 @@ class FastModel:
     def laplacian(self):
         p = self._pieces
         return self._build("laplacian", [
-            f"return numpy.dot(_full({p['g2']}, U), Wsq) + numpy.sum(_full({p['h2']}, X), axis=1)"],
+            f"return numpy.dot({p['g2']}, Wsq) + {p['sum_h2']}"],
             "scalar", "laplacian")
 
     @cached_property
     def hyvarinen(self):
         p = self._pieces
         return self._build("hyvarinen", [
-            f"S = numpy.dot(_full({p['g1']}, U), W) + _full({p['h1']}, X)",
-            f"L = numpy.dot(_full({p['g2']}, U), Wsq) + numpy.sum(_full({p['h2']}, X), axis=1)",
+            f"S = numpy.dot({p['g1']}, W) + {p['h1']}",
+            f"L = numpy.dot({p['g2']}, Wsq) + {p['sum_h2']}",
             "return 0.5 * numpy.sum(S * S, axis=1) + L"], "scalar", "hyvarinen")
