@@ -3,8 +3,12 @@
 Exit status: 0 when every check passes, 1 when a check fails, 2 on bad input (the error goes to
 stderr on one line).
 
-    scoresym verify                  every check over every built-in model
+    scoresym verify                  every check over every built-in model (the main job)
     scoresym verify --quick --model student_t
+    scoresym derive DENSITY ...      a step-by-step derivation, optionally checked
+    scoresym check NAME DENSITY ...  one check (stein, boundary, fisher, autodiff, ...)
+    scoresym fit MODEL --data FILE   score-matching estimates with standard errors
+    scoresym figures --out DIR       the figures for papers
 """
 
 from __future__ import annotations
@@ -170,6 +174,34 @@ def cmd_fit(args) -> int:
     return 0 if result.converged else 1
 
 
+CHECKS = ("stein", "boundary", "fisher", "autodiff", "finite-differences")
+
+
+def cmd_check(args) -> int:
+    from . import checks
+
+    m = model_from_args(args)
+    params = parse_assignments(args.at or "", "--at")
+    if args.name == "stein":
+        result = checks.check_stein(m, params, args.test_function, method=args.method,
+                                    seed=args.seed, n=args.n)
+    elif args.name == "boundary":
+        result = checks.check_boundary(m, params, args.test_function, weight=args.weight)
+    elif args.name == "fisher":
+        data = parse_assignments(args.data_at, "--data-at") if args.data_at else params
+        result = checks.check_fisher(m, data, m, params, method=args.method, seed=args.seed,
+                                     n=args.n)
+    elif args.name == "autodiff":
+        result = checks.check_autodiff(m, params, n=min(args.n, 2000), seed=args.seed)
+    else:
+        result = checks.check_finite_differences(m, params, seed=args.seed)
+    print(result)
+    for key, value in result.details.items():
+        if key in ("not_vanishing", "errors", "explicit", "implicit", "constant", "difference"):
+            print(f"  {key}: {value}")
+    return 0 if result.ok else 1
+
+
 def cmd_figures(args) -> int:
     from .figures import write_all
 
@@ -190,9 +222,16 @@ def _add_model_arguments(command) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    """The scoresym command and its subcommands."""
     parser = argparse.ArgumentParser(
         prog="scoresym", description="Verify score-matching mathematics.")
     commands = parser.add_subparsers(dest="command", required=True)
+    for add in (_verify_parser, _derive_parser, _check_parser, _fit_parser, _figures_parser):
+        add(commands)
+    return parser
+
+
+def _verify_parser(commands) -> None:
     verify = commands.add_parser(
         "verify", help="run every check over every built-in model",
         description="Run every check (finite differences, autograd, Stein, boundary terms, "
@@ -214,6 +253,8 @@ def build_parser() -> argparse.ArgumentParser:
     verify.add_argument("--weight", help="a weight for its fit on a bounded domain, e.g. x")
     verify.set_defaults(run=cmd_verify)
 
+
+def _derive_parser(commands) -> None:
     derive_cmd = commands.add_parser(
         "derive", help="a step-by-step derivation for a density",
         description="Derive the Hyvarinen objective, Stein's identity, DSM or SSM step by step "
@@ -234,6 +275,29 @@ def build_parser() -> argparse.ArgumentParser:
     derive_cmd.add_argument("--seed", type=int, default=0)
     derive_cmd.set_defaults(run=cmd_derive)
 
+
+def _check_parser(commands) -> None:
+    check = commands.add_parser(
+        "check", help="one numerical check of a density",
+        description="Run one check on a density (a string, or a built-in model's name) at given "
+                    "parameters: stein, boundary, fisher (data = the model at --data-at), "
+                    "autodiff or finite-differences. Exit status 1 when it fails. Example: "
+                    "scoresym check boundary \"exp(-lam*x)\" --variables x --params lam "
+                    "--positive lam --domain x=0:oo --at lam=1.5 --test-function 1")
+    check.add_argument("name", choices=CHECKS)
+    check.add_argument("density", help="f(x; theta) as a string, or a built-in model name")
+    _add_model_arguments(check)
+    check.add_argument("--at", help="parameter values, e.g. mu=0.5,s2=2")
+    check.add_argument("--data-at", help="fisher: the data model's parameter values")
+    check.add_argument("--test-function", help="g for stein and boundary, e.g. \"x**2\"")
+    check.add_argument("--weight", help="boundary: the weight of generalized score matching")
+    check.add_argument("--method", choices=("auto", "quad", "mc"), default="auto")
+    check.add_argument("--n", type=int, default=20_000, help="Monte Carlo samples")
+    check.add_argument("--seed", type=int, default=0)
+    check.set_defaults(run=cmd_check)
+
+
+def _fit_parser(commands) -> None:
     fit_cmd = commands.add_parser(
         "fit", help="fit a model to data by score matching",
         description="Fit a density (a string, or a built-in model's name) to data from a .npy "
@@ -249,6 +313,8 @@ def build_parser() -> argparse.ArgumentParser:
     fit_cmd.add_argument("--json", action="store_true", help="print the result as JSON")
     fit_cmd.set_defaults(run=cmd_fit)
 
+
+def _figures_parser(commands) -> None:
     figures = commands.add_parser(
         "figures", help="write the figures for papers (PDF, PNG and a GIF)",
         description="Write every figure: the mixture's score field beside a DSM-trained MLP, "
@@ -260,7 +326,6 @@ def build_parser() -> argparse.ArgumentParser:
     figures.add_argument("--quick", action="store_true", help="small sizes, for a quick look")
     figures.add_argument("--seed", type=int, default=0)
     figures.set_defaults(run=cmd_figures)
-    return parser
 
 
 def main(argv=None) -> int:

@@ -5,6 +5,8 @@ import json
 import subprocess
 import sys
 
+import pytest
+
 from scoresym import cli, zoo
 from scoresym.compile import CompiledFunction
 
@@ -87,7 +89,32 @@ def test_verify_fails_for_a_user_density_whose_boundary_term_stays(capsys, tmp_p
 
 
 def test_every_subcommand_has_help_with_an_example():
-    for command in ("verify", "derive", "fit", "figures"):
+    for command in ("verify", "derive", "check", "fit", "figures"):
         run = subprocess.run([sys.executable, "-m", "scoresym.cli", command, "--help"],
                              capture_output=True, text=True)
         assert run.returncode == 0 and "Example" in run.stdout, command
+
+
+CHECK_CASES = [
+    (["check", "boundary", "exp(-lam*x)", "--variables", "x", "--params", "lam", "--positive",
+      "lam", "--domain", "x=0:oo", "--at", "lam=1.5", "--test-function", "1"], 1, "x -> 0: 1"),
+    (["check", "boundary", "exp(-lam*x)", "--variables", "x", "--params", "lam", "--positive",
+      "lam", "--domain", "x=0:oo", "--at", "lam=1.5", "--test-function", "x"], 0, ": ok"),
+    (["check", "stein", "gaussian_1d", "--at", "mu=1,s2=1", "--test-function", "x**2"], 0,
+     "E[g.s] = -2.000000"),
+    (["check", "fisher", "gaussian_1d", "--at", "mu=1,s2=0.5", "--data-at", "mu=0,s2=1"], 0,
+     "explicit: 2.5"),
+    (["check", "autodiff", "student_t", "--at", "mu=0,s=1"], 0, "autodiff[student_t]"),
+    (["check", "finite-differences", "logcosh_3d"], 0, "finite_differences[logcosh_3d]"),
+]
+
+
+@pytest.mark.parametrize("argv, status, fragment", CHECK_CASES)
+def test_check_command(argv, status, fragment, capsys):
+    assert cli.main(argv) == status
+    assert fragment in capsys.readouterr().out
+
+
+def test_check_command_names_a_missing_parameter(capsys):
+    assert cli.main(["check", "stein", "gaussian_1d", "--at", "mu=1"]) == 2
+    assert "missing parameter(s): s2" in capsys.readouterr().err
