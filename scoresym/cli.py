@@ -132,7 +132,7 @@ def cmd_derive(args) -> int:
     return 0 if all(r.ok for r in results) else 1
 
 
-def load_data(path: str, d: int) -> "numpy.ndarray":
+def load_data(path: str, d: int):
     """Points from a .npy file or a CSV file (comma-separated, an optional header line)."""
     import numpy
 

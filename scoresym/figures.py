@@ -31,7 +31,7 @@ from .checks.fisher import check_fisher  # noqa: E402
 from .checks.stein import stein_sides  # noqa: E402
 from .checks.fields import vector_field  # noqa: E402
 from .estimate import fit  # noqa: E402
-from .losses import dsm_loss, esm_loss, loss_gradient, ssm_loss  # noqa: E402
+from .losses import dsm_loss, loss_gradient, ssm_loss  # noqa: E402
 
 #: Okabe-Ito, safe for the common colour-vision deficiencies.
 PALETTE = ["#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000"]

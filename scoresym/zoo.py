@@ -14,7 +14,7 @@ array; ``Builtin.sample(n, seed)`` draws at ``truth``.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field  # noqa: F401
+from dataclasses import dataclass
 
 import numpy as np
 import sympy

@@ -57,7 +57,7 @@ class DSMContext(CheckContext):
 
 def derive_dsm(m) -> Derivation:
     """The DSM derivation for model ``m``; check with ``derivation.check(params, sigma=...)``."""
-    xs, d = m.variables, m.dim
+    d = m.dim
     xt, x1 = X_TILDE, X  # one coordinate, for the kernel's score
     kernel = -(xt - x1) ** 2 / (2 * SIGMA**2)
     steps = [
