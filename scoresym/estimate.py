@@ -29,6 +29,7 @@ import scipy.optimize
 import sympy
 
 from .checks.boundary import edge_limits, exact_values, symbolic_edge_terms
+from .closed_form import stationary_point
 from .compile import CompiledFunction, as_points
 from .errors import ScoresymInputError
 from .operators import weighted_hyvarinen
@@ -213,8 +214,6 @@ def _solve(m, objective, X, method, init, fixed, free, weights) -> tuple:
     if method in ("auto", "closed_form") and objective.quadratic:
         return _solve_linear(objective, X, fixed, free), "closed_form"
     if method in ("auto", "closed_form") and weights is None and not fixed:
-        from .derive.closed_form import stationary_point
-
         if "stationary_point" not in m.cache:
             m.cache["stationary_point"] = stationary_point(m)
         point = m.cache["stationary_point"]

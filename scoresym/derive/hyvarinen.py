@@ -22,7 +22,7 @@ from ..compile import CompiledFunction
 from ..notation import (Bracket, Dot, Expectation, Notation, SquaredNorm, WeightedDot,
                         WeightedSquaredNorm)
 from ..operators import weighted_hyvarinen
-from .closed_form import stationary_point
+from ..closed_form import stationary_point
 from .context import CheckContext
 
 P = Notation("p", "p(x)", "p(x)")

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 import sympy
 
-from ..notation import Notation
+from .notation import Notation
 
 MAX_PARAMS = 6
 
