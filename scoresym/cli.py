@@ -211,6 +211,12 @@ def cmd_figures(args) -> int:
     return 0
 
 
+def _add_density_arguments(command) -> None:
+    """The positional density (a string or a built-in name) and the options describing it."""
+    command.add_argument("density", help="f(x; theta) as a string, or a built-in model name")
+    _add_model_arguments(command)
+
+
 def _add_model_arguments(command) -> None:
     command.add_argument("--variables", help="variable names, e.g. \"x y\"")
     command.add_argument("--params", help="parameter names, e.g. \"mu s2\"")
@@ -261,8 +267,7 @@ def _derive_parser(commands) -> None:
                     "for a density (a string, or a built-in model's name), and optionally check "
                     "every step numerically. Example: scoresym derive \"exp(-(x - mu)**2/(2*s2))\" "
                     "--variables x --params \"mu s2\" --positive s2 --check mu=0.5,s2=2")
-    derive_cmd.add_argument("density", help="f(x; theta) as a string, or a built-in model name")
-    _add_model_arguments(derive_cmd)
+    _add_density_arguments(derive_cmd)
     derive_cmd.add_argument("--identity", choices=IDENTITIES, default="hyvarinen")
     derive_cmd.add_argument("--test-function", help="g for --identity stein, e.g. \"x**2\"")
     derive_cmd.add_argument("--weight", help="w(x) for generalized score matching, e.g. x")
@@ -285,8 +290,7 @@ def _check_parser(commands) -> None:
                     "scoresym check boundary \"exp(-lam*x)\" --variables x --params lam "
                     "--positive lam --domain x=0:oo --at lam=1.5 --test-function 1")
     check.add_argument("name", choices=CHECKS)
-    check.add_argument("density", help="f(x; theta) as a string, or a built-in model name")
-    _add_model_arguments(check)
+    _add_density_arguments(check)
     check.add_argument("--at", help="parameter values, e.g. mu=0.5,s2=2")
     check.add_argument("--data-at", help="fisher: the data model's parameter values")
     check.add_argument("--test-function", help="g for stein and boundary, e.g. \"x**2\"")
@@ -303,8 +307,7 @@ def _fit_parser(commands) -> None:
         description="Fit a density (a string, or a built-in model's name) to data from a .npy "
                     "or CSV file by score matching, with sandwich standard errors. On a bounded "
                     "domain pass --weight. Example: scoresym fit gamma --data x.csv --weight x")
-    fit_cmd.add_argument("density", help="f(x; theta) as a string, or a built-in model name")
-    _add_model_arguments(fit_cmd)
+    _add_density_arguments(fit_cmd)
     fit_cmd.add_argument("--data", required=True, help="a .npy or CSV file of points (n rows)")
     fit_cmd.add_argument("--method", choices=METHODS, default="auto")
     fit_cmd.add_argument("--weight", help="w(x) for generalized score matching, e.g. min(x, 1)")
