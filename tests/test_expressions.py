@@ -44,9 +44,11 @@ HOSTILE = [
     ("x.__class__.__base__.__subclasses__()", "attribute access is not allowed"),
     ("exp.__globals__", "attribute access"),
     ("x[0]", "subscripts are not allowed"),
-    ("(lambda: 1)()", "only calls of named functions"),
+    ("(lambda: 1)()", "lambda is not allowed"),
+    ("(x)(1)", "only calls of named functions"),
     ("lambda y: y", "lambda is not allowed"),
-    ("[c for c in 'ab']", "comprehension is not allowed"),
+    ("[c for c in 'ab']", "lists are not allowed"),
+    ("(c for c in x)", "comprehension is not allowed"),
     ("'x'", "only real numbers"),
     ("exp(x=1)", "keyword arguments are not allowed"),
     ("exp(*[x])", "starred arguments are not allowed"),
@@ -72,7 +74,7 @@ HOSTILE = [
     ("1/0", "division by zero"),
     ("exp(x, mu)", "exp takes 1 argument(s), got 2"),
     ("x; import os", "invalid expression syntax"),
-    ("x := 1", "invalid expression syntax"),
+    ("x := 1", "assignment expression is not allowed"),
     ("9" * 5000, "too many digits"),
     ("(" * 300 + "x" + ")" * 300, "too many nested parentheses"),
     ("x" * 30_000, "too long"),
@@ -95,11 +97,78 @@ def test_code_in_a_string_never_runs():
     assert not os.path.exists(MARKER)
 
 
-def test_huge_numeric_calls_are_left_unevaluated_and_fast():
+def test_numeric_calls_are_left_unevaluated_and_fast():
     start = time.perf_counter()
-    expr = parse_expression("gamma(10**6) * x", NAMES)
+    expr = parse_expression("gamma(170) * x", NAMES)
     assert time.perf_counter() - start < 1.0
-    assert expr.has(sympy.gamma)
+    assert expr.has(sympy.gamma)  # not the 305-digit factorial
+
+
+# (constant, fragment): refused at once, whatever their nesting
+BAD_CONSTANTS = [
+    ("gamma(10**6) * x", "is too large"),
+    ("gamma(gamma(gamma(10**6))) * x", "'gamma(10**6)' is too large"),
+    ("10**9999 * x", "constant power too large"),
+    ("log(0) * x", "'log(0)' is not finite"),
+    ("acos(2) * x", "'acos(2)' is not a real number"),
+    ("sqrt(-2) * x", "'sqrt(-2)' is not a real number"),
+    ("(-8)**(1/3) * x", "'(-8)**(1/3)' is not a real number"),
+    ("log(-1) - x", "'log(-1)' is not a real number"),
+    ("1e-400 * x", "number out of range"),
+    ("1_000 * x", "malformed number '1_000'"),
+    ("0x1f * x", "malformed number '0x1f'"),
+    ("1.O * x", "malformed number '1.O'"),
+]
+
+
+@pytest.mark.parametrize("text, fragment", BAD_CONSTANTS)
+def test_constants_that_are_not_usable_real_numbers_are_refused_at_once(text, fragment):
+    start = time.perf_counter()
+    with pytest.raises(ScoresymInputError) as info:
+        parse_expression(text, NAMES)
+    assert time.perf_counter() - start < 2.0
+    assert fragment in str(info.value)
+
+
+def test_digit_limit_is_pythons_own():
+    import sys
+
+    from scoresym.expressions import MAX_DIGITS
+
+    assert MAX_DIGITS == (sys.get_int_max_str_digits() or 4300)
+    assert parse_expression("10**4000 * x", NAMES) == sympy.Integer(10) ** 4000 * x
+    with pytest.raises(ScoresymInputError, match="too many digits"):
+        parse_expression("1" * (MAX_DIGITS + 1), NAMES)
+
+
+# (text, expected): the shapes that long inputs take, built exactly and in linear time
+LONG = [
+    ("*".join(["exp(-x**2)"] * 1800), sympy.exp(-1800 * x**2)),
+    ("+".join(["x"] * 9000), 9000 * x),
+    ("-".join(["x"] * 9000), -8998 * x),
+    ("+".join(f"{k}*x**{k % 7}" for k in range(1500)),
+     sum(k * x ** (k % 7) for k in range(1500))),
+    ("*".join(["x"] * 9000), x**9000),
+    ("/".join(["x"] * 5000), x**-4998),
+    ("-" * 9000 + "x", x),
+    ("(" * 150 + "x" + ")" * 150, x),
+]
+
+
+@pytest.mark.parametrize("text, expected", LONG, ids=lambda v: f"{len(v)} chars"
+                         if isinstance(v, str) else "")
+def test_long_flat_chains_parse_exactly_and_fast(text, expected):
+    start = time.perf_counter()
+    assert parse_expression(text, NAMES) == expected
+    assert time.perf_counter() - start < 1.0
+
+
+def test_deep_nesting_is_refused_clearly():
+    text = "exp(" * 120 + "x" + ")" * 120
+    with pytest.raises(ScoresymInputError, match="nested too deeply"):
+        parse_expression(text, NAMES)
+    with pytest.raises(ScoresymInputError, match="nested too deeply"):
+        parse_expression("**".join(["x"] * 500), NAMES)
 
 
 BAD_NAMES = [
