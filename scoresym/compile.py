@@ -21,6 +21,7 @@ array([-0.5, -1.5])
 from __future__ import annotations
 
 import functools
+import numbers
 import types
 from functools import cached_property
 
@@ -29,7 +30,7 @@ import sympy
 from sympy.printing.numpy import SciPyPrinter
 
 from .errors import ScoresymInputError
-from .expressions import check_name
+from .expressions import check_name, constant_parts, constant_value, describe_constant
 
 BACKENDS = ("numpy", "autograd")
 SHAPES = ("scalar", "vector", "matrix")
@@ -72,6 +73,28 @@ class _Printer(SciPyPrinter):
         return "0.0"
 
 
+def rounded_constants(expr: sympy.Expr, cache: dict) -> sympy.Expr:
+    """``expr`` with every constant that is not a plain number (log(10**4000), gamma(5),
+    sqrt(2)/pi, exp(1000)/exp(999)) replaced by its value correctly rounded to double precision,
+    computed by SymPy at high precision: generated code never overflows on an intermediate
+    constant that the whole does not need.
+
+    >>> x = sympy.Symbol("x")
+    >>> rounded_constants(sympy.log(sympy.Integer(10)**4000) - x**2, {})
+    9210.3403719761827 - x**2
+    """
+    replacements = {}
+    for part in constant_parts(expr):
+        if part.is_Number or isinstance(part, sympy.NumberSymbol) or part in replacements:
+            continue
+        if part not in cache:
+            value = constant_value(part)
+            cache[part] = sympy.Float(float(sympy.re(value)), 17) if value is not None and \
+                describe_constant(part, value) is None else part
+        replacements[part] = cache[part]
+    return expr.xreplace(replacements) if replacements else expr
+
+
 def generate_source(name: str, outputs: list, variables: tuple, params: tuple,
                     shape: str, shifts: dict | None = None) -> str:
     """Python source of ``def <name>(X, <params>)`` evaluating ``outputs`` with one CSE pass.
@@ -84,6 +107,9 @@ def generate_source(name: str, outputs: list, variables: tuple, params: tuple,
         return _rows(_t0/(_t0**2 + 1), X)
     """
     shifts = shifts or {}
+    rounded = {}
+    outputs = [rounded_constants(e, rounded) for e in outputs]
+    shifts = {s: rounded_constants(e, rounded) for s, e in shifts.items()}
     names = {v: f"v_{check_name(v.name, 'variable')}" for v in variables}
     names.update({p: f"p_{check_name(p.name, 'param')}" for p in params})
     names.update({s: f"_shift{k}" for k, s in enumerate(shifts)})
@@ -161,7 +187,7 @@ class CompiledFunction:
         exec(code, namespace)  # the source holds only validated identifiers and printed SymPy
         return namespace[self.name]
 
-    def __call__(self, X, **params):
+    def __call__(self, X, /, **params):
         points = as_points(X, len(self.variables), self.backend)
         values = param_values(params, self.params, self.backend)
         return self._function(points, *values)
@@ -177,13 +203,7 @@ def as_points(X, d: int, backend: str = "numpy"):
     >>> as_points([0.0, 1.0], 1).shape
     (2, 1)
     """
-    if is_traced(X):
-        array = X
-    else:
-        try:
-            array = numpy.asarray(X, dtype=float)
-        except (TypeError, ValueError) as exc:
-            raise ScoresymInputError(f"X must be an array of real numbers: {exc}") from None
+    array = X if is_traced(X) else real_array(X, "X")
     ndim = len(array.shape)
     if ndim == 1 and d == 1:
         return array[:, None] if not is_traced(array) else array.reshape((-1, 1))
@@ -213,20 +233,41 @@ def param_values(given: dict, params: tuple, backend: str = "numpy") -> list:
 
 
 def scalar_param(name: str, value):
-    """A parameter value as a float, or an autograd tracer passed through; a clear error else."""
+    """A parameter value as a finite numpy.float64 (so that 1/0 in generated code is inf, not
+    a ZeroDivisionError), or an autograd tracer passed through; a clear error else."""
     if is_traced(value):
         if numpy.shape(value) != ():
             raise ScoresymInputError(f"parameter {name} must be a scalar")
         return value
-    try:
-        array = numpy.asarray(value, dtype=float)
-    except (TypeError, ValueError):
-        raise ScoresymInputError(
-            f"parameter {name} must be a real number, got {value!r}") from None
+    if isinstance(value, numbers.Real) and not isinstance(value, bool):
+        value = float(value)  # Fraction, sympy.Rational, numpy scalars
+    array = real_array(value, f"parameter {name}")
     if array.shape != ():
         raise ScoresymInputError(
             f"parameter {name} must be a scalar, got an array of shape {array.shape}")
-    return float(array)
+    if not numpy.isfinite(array):
+        raise ScoresymInputError(f"parameter {name} must be a finite real number, got {value!r}")
+    return numpy.float64(array)
+
+
+def real_array(value, what: str) -> numpy.ndarray:
+    """``value`` as a float64 array if it holds real numbers (ints or floats); strings, bools,
+    complex numbers and Python objects are refused, naming ``what`` and the kind found.
+
+    >>> real_array([1, 2.5], "X")
+    array([1. , 2.5])
+    """
+    try:
+        array = numpy.asarray(value)
+    except (TypeError, ValueError) as exc:
+        raise ScoresymInputError(f"{what} must hold real numbers: {exc}") from None
+    kinds = {"b": "booleans", "c": "complex numbers", "U": "strings", "S": "bytes",
+             "O": "Python objects", "M": "dates", "m": "time spans", "V": "records"}
+    if array.dtype.kind not in "iuf":
+        found = kinds.get(array.dtype.kind, f"values of dtype {array.dtype}")
+        sample = f" ({value!r})" if array.ndim == 0 else ""
+        raise ScoresymInputError(f"{what} must hold real numbers, not {found}{sample}")
+    return array.astype(float, copy=False)
 
 
 def is_traced(value) -> bool:

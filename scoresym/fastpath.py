@@ -30,6 +30,7 @@ from functools import cached_property
 import numpy
 import sympy
 
+from .budget import OverBudget, time_limit
 from .compile import _Printer, as_points, backend_modules, param_values
 
 U = sympy.Symbol("_u", real=True)
@@ -118,6 +119,19 @@ def linear_structure(m) -> LinearStructure | None:
                            templates.pop(), per_coordinate.pop(), sympy.Add(*constants))
 
 
+#: Seconds allowed to simplify one derivative of g or h (then: used as it is).
+SIMPLIFY_BUDGET = 2.0
+
+
+def _simplified(e: sympy.Expr) -> sympy.Expr:
+    """simplify(e) within the budget (sinh/cosh becomes tanh, which does not overflow), else e."""
+    try:
+        with time_limit(SIMPLIFY_BUDGET):
+            return sympy.simplify(e)
+    except OverBudget:
+        return e
+
+
 class FastFunction:
     """A compiled operator on the fast path; called, shaped and checked like CompiledFunction."""
 
@@ -133,7 +147,7 @@ class FastFunction:
         """The public SymPy expression, derived on first access (it is slow in high d)."""
         return self._expr_of()
 
-    def __call__(self, X, **params):
+    def __call__(self, X, /, **params):
         points = as_points(X, len(self.variables), self.backend)
         return self._function(points, *param_values(params, self.params, self.backend))
 
@@ -156,8 +170,8 @@ class FastModel:
         self._printer_X = _Printer({**names, T: "X"})
         g, h = structure.g, structure.h
         # one-variable derivatives: simplify is cheap here (sinh/cosh -> tanh, no overflow)
-        g1, h1 = sympy.simplify(sympy.diff(g, U)), sympy.simplify(sympy.diff(h, T))
-        g2, h2 = sympy.simplify(sympy.diff(g1, U)), sympy.simplify(sympy.diff(h1, T))
+        g1, h1 = _simplified(sympy.diff(g, U)), _simplified(sympy.diff(h, T))
+        g2, h2 = _simplified(sympy.diff(g1, U)), _simplified(sympy.diff(h1, T))
         self._pieces = {"g": self._print_U(g), "g1": self._print_U(g1), "g2": self._print_U(g2),
                         "h": self._print_X(h), "h1": self._print_X(h1), "h2": self._print_X(h2),
                         "sum_h": self._sum_X(h), "sum_h2": self._sum_X(h2),

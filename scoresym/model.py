@@ -20,7 +20,8 @@ from functools import cached_property
 import sympy
 
 from .errors import ScoresymInputError
-from .expressions import check_name, parse_expression, split_names, split_top_level
+from .expressions import (check_name, constant_value, describe_constant, parse_expression,
+                          require_double_constants, split_names, split_top_level)
 from .operators import Operators, stabilize_log_sum_exp, tidy
 
 KINDS = ("density", "log", "energy")
@@ -110,12 +111,13 @@ class Model:
 
     def _check_log_density(self) -> None:
         L = self.log_density
-        if L.has(sympy.I) or L.has(sympy.zoo, sympy.nan):
+        if L.has(sympy.I) or L.has(sympy.zoo, sympy.nan, sympy.oo, -sympy.oo):
             raise ScoresymInputError(f"log density is not a finite real expression: {L}")
         if not L.free_symbols & set(self.variables):
             raise ScoresymInputError(
                 f"log density {L} does not depend on the variables "
                 f"{', '.join(v.name for v in self.variables)}")
+        require_double_constants(L, "the log-density")
 
     # --- the symbolic operators -------------------------------------------------------------
 
@@ -228,8 +230,14 @@ class Model:
                 f"model {self.name or self.log_density} has no sampler: pass samples")
         import numpy
 
-        return numpy.asarray(self.sampler(numpy.random.default_rng(seed), int(n), dict(params)),
-                             dtype=float).reshape(int(n), self.dim)
+        from .compile import param_values
+        from .randomness import generator
+
+        if isinstance(n, bool) or not isinstance(n, (int, numpy.integer)) or n < 1:
+            raise ScoresymInputError(f"n must be a positive integer, got {n!r}")
+        param_values(params, self.params)  # every parameter, each a finite real number
+        draws = self.sampler(generator(seed), int(n), dict(params))
+        return numpy.asarray(draws, dtype=float).reshape(int(n), self.dim)
 
     # --- compiled code ----------------------------------------------------------------------
 
@@ -287,9 +295,20 @@ def clean_log(f: sympy.Expr) -> sympy.Expr:
             return exponent * base.args[0]
         if base.is_positive:
             return exponent * clean_log(base)
-    if f.is_Number and not f.is_positive:
-        raise ScoresymInputError(f"the density has a factor {f} that is not positive")
+    if not f.free_symbols:
+        _require_positive_factor(f)
     return sympy.log(f)
+
+
+def _require_positive_factor(factor: sympy.Expr) -> None:
+    """A constant factor of a density must be a positive real number (log(0), acos(2), -3 and
+    sin(-1) are not)."""
+    value = factor if factor.is_Number else constant_value(factor)
+    problem = describe_constant(factor, value)
+    if problem is None and not value > 0:
+        problem = f"is not positive ({sympy.N(value, 6)})" if value != 0 else "is zero"
+    if problem:
+        raise ScoresymInputError(f"the density has a constant factor {factor} that {problem}")
 
 
 def _log_density_of(expr: sympy.Expr, kind: str) -> sympy.Expr:

@@ -131,8 +131,23 @@ BAD_CALLS = [
     (lambda f: f.score(np.zeros((3, 2)), mu=0.0, s2=1.0), "X must have shape (n, 1), got (3, 2)"),
     (lambda f: f.score(np.zeros((2, 3, 1)), mu=0.0, s2=1.0), "X must have shape (n, 1)"),
     (lambda f: f.score(np.zeros(3), mu=np.ones(3), s2=1.0), "parameter mu must be a scalar"),
-    (lambda f: f.score(np.zeros(3), mu="a", s2=1.0), "parameter mu must be a real number"),
-    (lambda f: f.score([["a"]], mu=0.0, s2=1.0), "X must be an array of real numbers"),
+    (lambda f: f.score(np.zeros(3), mu="a", s2=1.0), "parameter mu must hold real numbers, "
+     "not strings ('a')"),
+    (lambda f: f.score(np.zeros(3), mu=1 + 2j, s2=1.0), "parameter mu must hold real numbers, "
+     "not complex numbers"),
+    (lambda f: f.score(np.zeros(3), mu=True, s2=1.0), "parameter mu must hold real numbers, "
+     "not booleans"),
+    (lambda f: f.score(np.zeros(3), mu=None, s2=1.0), "parameter mu must hold real numbers, "
+     "not Python objects"),
+    (lambda f: f.score(np.zeros(3), mu=float("nan"), s2=1.0), "parameter mu must be a finite "
+     "real number, got nan"),
+    (lambda f: f.score(np.zeros(3), mu=0.0, s2=np.inf), "parameter s2 must be a finite"),
+    (lambda f: f.score([["a"]], mu=0.0, s2=1.0), "X must hold real numbers, not strings"),
+    (lambda f: f.score(np.array([[1 + 1j]]), mu=0.0, s2=1.0), "X must hold real numbers, not "
+     "complex numbers"),
+    (lambda f: f.score([[True]], mu=0.0, s2=1.0), "X must hold real numbers, not booleans"),
+    (lambda f: f.score([[1.0], [None]], mu=0.0, s2=1.0), "X must hold real numbers, not Python "
+     "objects"),
 ]
 
 
@@ -191,3 +206,29 @@ def test_mixture_far_from_its_modes_stays_finite_and_exact():
         np.testing.assert_allclose(score[k], expected, rtol=1e-12)
         assert f.log_density(X[k:k + 1], **b.truth)[0] == pytest.approx(
             float(m.log_density.evalf(50, subs=subs)), rel=1e-13)
+
+
+@pytest.mark.parametrize("name", ["X", "self", "backend", "params", "name", "n"])
+def test_a_parameter_may_have_any_plain_name(name):
+    """Regression: a parameter called X or self collided with the arguments of __call__."""
+    m = Model.from_string(f"exp(-(x - {name})**2)", "x", name)
+    for fast in (True, False):
+        f = m.lambdify(fast=fast)
+        assert f.score([0.5], **{name: 1.0})[0, 0] == pytest.approx(1.0)
+        assert f.hyvarinen([0.5], **{name: 1.0}) == pytest.approx([0.5 - 2.0])
+
+
+def test_constants_are_rounded_once_in_generated_code():
+    """A constant factor of 10**4000 compiles to its log, and exp(1000)/exp(999) to e: no
+    intermediate overflow."""
+    m = Model.from_string("10**4000 * exp(-x**2)", "x")
+    assert m.lambdify().log_density([0.0])[0] == pytest.approx(4000 * np.log(10), rel=1e-15)
+    m = Model.from_string("-x**2 * exp(1000) / exp(999)", "x", kind="log")
+    assert m.lambdify().score([1.0])[0, 0] == pytest.approx(-2 * np.e, rel=1e-15)
+
+
+def test_a_zero_parameter_in_a_denominator_gives_inf_not_an_exception():
+    f = zoo.get("gaussian_1d").model.lambdify()
+    with np.errstate(divide="ignore", invalid="ignore"):
+        value = f.log_density([1.0], mu=0.0, s2=0.0)
+    assert value[0] == -np.inf

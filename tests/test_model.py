@@ -128,7 +128,15 @@ BAD_MODELS = [
     (dict(text="exp(-x**2)", variables="x", domain={"x": (0, "one")}), "must be a number"),
     (dict(text="exp(-x**2)", variables="x", domain={"x": 0}), "must be a pair"),
     (dict(text="-2*exp(-x**2)", variables="x"), "not positive"),
-    (dict(text="exp(-x**2) * sqrt(-1)", variables="x"), "not a finite real expression"),
+    (dict(text="exp(-x**2) * sqrt(-1)", variables="x"), "'sqrt(-1)' is not a real number"),
+    (dict(text="sin(-1) * exp(-x**2)", variables="x"), "factor sin(-1) that is not positive"),
+    (dict(text="log(0) * exp(-x**2)", variables="x"), "'log(0)' is not finite"),
+    (dict(text="acos(2) * exp(-x**2)", variables="x"), "'acos(2)' is not a real number"),
+    (dict(text="log(-1) - x**2", variables="x", kind="log"), "'log(-1)' is not a real number"),
+    (dict(text="0 * exp(-x**2)", variables="x"), "constant factor 0 that is zero"),
+    (dict(text="exp(sin(10**4000*x))", variables="x"), "double precision cannot hold"),
+    (dict(text="exp(-x**(10**1000))", variables="x"), "double precision cannot hold"),
+    (dict(text="-x**2 * 10**(-400)", variables="x", kind="log"), "underflows to 0"),
     (dict(text="exp(-x**2)", variables="x exp"), "shadows the function"),
 ]
 
@@ -155,3 +163,26 @@ def test_positive_listed_symbol_without_the_assumption_is_refused():
 def test_repr_names_the_model(gaussian):
     assert "variables (x); params (mu, s2)" in repr(gaussian)
     assert gaussian._repr_latex_().startswith("$")
+
+
+X_REAL = sympy.Symbol("x", real=True)
+BAD_SYMPY_MODELS = [
+    (-X_REAL**2 * sympy.Float("1e400"), "overflows"),
+    (-X_REAL**2 * sympy.Float("1e-400"), "underflows to 0"),
+    (-X_REAL**2 + sympy.nan, "not a finite real expression"),
+    (-X_REAL**2 + sympy.oo, "not a finite real expression"),
+    (-X_REAL**2 + sympy.I, "not a finite real expression"),
+    (-X_REAL**2 + sympy.log(-2, evaluate=False), "not a real number"),
+]
+
+
+@pytest.mark.parametrize("log_density, fragment", BAD_SYMPY_MODELS)
+def test_sympy_log_densities_with_unusable_constants_are_refused(log_density, fragment):
+    with pytest.raises(ScoresymInputError, match=fragment):
+        Model(log_density, [X_REAL])
+
+
+def test_large_but_representable_constants_work():
+    m = Model.from_string("exp(1000) * exp(-x**2)", "x")
+    assert m.log_density == 1000 - m.variables[0] ** 2
+    assert m.lambdify().log_density([0.0])[0] == 1000.0
