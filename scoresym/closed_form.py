@@ -3,7 +3,8 @@ objective, in terms of the data's sample moments.
 
 Invariant: a closed form is offered only when the integrand is a polynomial in x (so the empirical
 objective is a function of finitely many sample moments, each a symbol such as mean(x**2)) and
-``sympy.solve`` returns a solution of the stationarity equations; otherwise the answer is None.
+``sympy.solve`` returns a solution of the stationarity equations within ``SOLVE_BUDGET`` seconds;
+otherwise the answer is None and estimation falls back to numerical optimization.
 
 >>> from scoresym import zoo
 >>> sol = stationary_point(zoo.get("gaussian_1d").model)
@@ -18,9 +19,12 @@ from dataclasses import dataclass
 import numpy as np
 import sympy
 
+from .budget import OverBudget, time_limit
 from .notation import Notation
 
 MAX_PARAMS = 6
+#: Seconds allowed to solve the stationarity equations (then: no closed form).
+SOLVE_BUDGET = 5.0
 
 
 @dataclass
@@ -72,13 +76,17 @@ def stationary_point(model, integrand=None):
     if found is None or not model.params or len(model.params) > MAX_PARAMS:
         return None
     objective, moments = found
+    try:
+        with time_limit(SOLVE_BUDGET):
+            return _solve_stationarity(model, objective, moments)
+    except (OverBudget, NotImplementedError, ValueError):
+        return None  # no closed form found in time: the caller optimizes numerically
+
+
+def _solve_stationarity(model, objective, moments):
     equations = [sympy.together(sympy.diff(objective, p)) for p in model.params]
     numerators = [sympy.numer(e) for e in equations]
-    try:
-        solutions = sympy.solve(numerators, model.params, dict=True)
-    except (NotImplementedError, ValueError):
-        return None
-    for solution in solutions:
+    for solution in sympy.solve(numerators, model.params, dict=True):
         if set(solution) == set(model.params):
             tidy = {p: sympy.factor_terms(sympy.simplify(solution[p])) for p in model.params}
             return StationaryPoint(objective, moments, tidy)

@@ -22,6 +22,7 @@ in theta. A model whose boundary term p w s does not provably vanish at a finite
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -30,7 +31,7 @@ import sympy
 
 from .checks.boundary import edge_limits, exact_values, symbolic_edge_terms
 from .closed_form import stationary_point
-from .compile import CompiledFunction, as_points
+from .compile import CompiledFunction, as_points, scalar_param
 from .errors import ScoresymInputError
 from .operators import weighted_hyvarinen
 
@@ -161,7 +162,7 @@ def fit(m, X, method: str = "auto", init=None, weight=None, fixed=None) -> FitRe
         raise ScoresymInputError(f"method must be one of {', '.join(METHODS)}, got {method!r}")
     X = as_points(X, m.dim)
     _check_data(m, X)
-    fixed = _fixed(m, fixed)
+    fixed, init = _arguments(m, fixed, init)
     free = [p for p in m.params if p.name not in fixed]
     if not free:
         raise ScoresymInputError("every parameter is fixed: nothing to fit")
@@ -201,12 +202,44 @@ def _check_data(m, X) -> None:
                                      f"({m.domain[v][0]}, {m.domain[v][1]})")
 
 
-def _fixed(m, fixed) -> dict:
-    fixed = dict(fixed or {})
-    unknown = sorted(set(fixed) - {p.name for p in m.params})
+def _arguments(m, fixed, init) -> tuple:
+    """``fixed`` and ``init`` checked: known parameters, finite real values, positive where the
+    parameter is declared positive, and no parameter in both."""
+    fixed, init = named_values(m, fixed, "fixed"), named_values(m, init, "init")
+    both = sorted(set(fixed) & set(init))
+    if both:
+        raise ScoresymInputError(f"{', '.join(both)}: both fixed and given a starting value "
+                                 f"in init; give one or the other")
+    return fixed, init
+
+
+def named_values(m, values, what: str) -> dict:
+    """{name: float} from a mapping of ``m``'s parameter names to values (``what`` names the
+    argument in messages): unknown names, non-numbers, non-finite values and non-positive values
+    of positive parameters are refused.
+
+    >>> import scoresym as ss
+    >>> named_values(ss.zoo.get("gaussian_1d").model, {"nu": 1}, "init")
+    Traceback (most recent call last):
+    ...
+    scoresym.errors.ScoresymInputError: init names unknown parameter(s): nu (the model's: mu, s2)
+    """
+    if values is None:
+        return {}
+    if not isinstance(values, Mapping):
+        raise ScoresymInputError(f"{what} must be a dict {{name: value}}, got "
+                                 f"{type(values).__name__}")
+    params = {p.name: p for p in m.params}
+    unknown = sorted(str(k) for k in values if k not in params)
     if unknown:
-        raise ScoresymInputError(f"fixed names unknown parameter(s): {', '.join(unknown)}")
-    return {k: float(v) for k, v in fixed.items()}
+        raise ScoresymInputError(f"{what} names unknown parameter(s): {', '.join(unknown)} "
+                                 f"(the model's: {', '.join(params) or 'none'})")
+    checked = {k: float(scalar_param(f"{k} (in {what})", v)) for k, v in values.items()}
+    negative = sorted(k for k, v in checked.items() if params[k].is_positive and v <= 0)
+    if negative:
+        raise ScoresymInputError(f"{what}: {', '.join(negative)} must be positive (declared "
+                                 f"positive), got {', '.join(str(checked[k]) for k in negative)}")
+    return checked
 
 
 def _solve(m, objective, X, method, init, fixed, free, weights) -> tuple:
@@ -221,6 +254,8 @@ def _solve(m, objective, X, method, init, fixed, free, weights) -> tuple:
             values = point.evaluate(X)
             if all(np.isfinite(list(values.values()))):
                 return values, "closed_form"
+            if constant_columns(m, X):
+                raise ScoresymInputError(_degenerate_message(m, X, values))
     if method == "closed_form":
         raise ScoresymInputError("no closed form: the objective is not quadratic in the "
                                  "parameters and SymPy cannot solve its stationarity equations; "
@@ -233,7 +268,7 @@ def _solve_linear(objective, X, fixed, free) -> dict:
     zero = {**{p.name: 0.0 for p in free}, **fixed}
     _, gradients, G = _finite_pieces(objective, X, zero)
     b = gradients.mean(axis=0)
-    _require_identified(G, [p.name for p in free])
+    _require_identified(G, [p.name for p in free], constant_columns(objective.m, X))
     theta = np.linalg.solve(G, -b)
     return dict(zip([p.name for p in free], theta))
 
@@ -242,12 +277,32 @@ def _finite_pieces(objective, X, values):
     with np.errstate(all="ignore"):
         pieces = objective.pieces(X, values)
     if not all(np.all(np.isfinite(piece)) for piece in pieces):
-        raise ScoresymInputError("the objective is not finite at some data points (a score "
-                                 "singular at the data?); check the model and the weight")
+        raise ScoresymInputError(_degenerate_message(objective.m, X, values))
     return pieces
 
 
-def _require_identified(G: np.ndarray, names: list) -> None:
+def constant_columns(m, X) -> list:
+    """The variables whose column in X holds a single value."""
+    return [v.name for k, v in enumerate(m.variables) if np.all(X[:, k] == X[0, k])]
+
+
+def _degenerate_message(m, X, values) -> str:
+    """Why the objective is not finite at ``values``: data that cannot identify the parameters
+    (a constant column), or a score singular at the data or at these parameter values."""
+    at = ", ".join(f"{k} = {v:.6g}" for k, v in values.items())
+    constant = constant_columns(m, X)
+    if constant:
+        columns = ", ".join(f"{name} (every point has {name} = {X[0, m.variables.index(v)]:g})"
+                            for name, v in zip(constant, [v for v in m.variables
+                                                          if v.name in constant]))
+        return (f"the data do not identify the parameters: the column of {columns} is "
+                f"constant, and the objective is not finite at {at}")
+    return (f"the objective is not finite at {at} for some data points: the score is singular "
+            f"at the data or at these parameter values; check the model, the weight and the "
+            f"starting values (init=)")
+
+
+def _require_identified(G: np.ndarray, names: list, constant: list = ()) -> None:
     eigenvalues, vectors = np.linalg.eigh(0.5 * (G + G.T))
     scale = max(1.0, float(np.max(np.abs(eigenvalues))))
     weak = eigenvalues <= 1e-10 * scale
@@ -255,13 +310,12 @@ def _require_identified(G: np.ndarray, names: list) -> None:
         involved = sorted({names[i] for j in np.flatnonzero(weak)
                            for i in np.flatnonzero(np.abs(vectors[:, j]) > 0.1)})
         kind = "singular" if np.all(eigenvalues >= -1e-10 * scale) else "indefinite"
+        why = f" (the column of {', '.join(constant)} is constant)" if constant else ""
         raise ScoresymInputError(f"the objective's Hessian in the parameters is {kind}: the data "
-                                 f"do not identify {', '.join(involved)}")
+                                 f"do not identify {', '.join(involved)}{why}")
 
 
 def _optimize(m, objective, X, init, fixed, free, names) -> dict:
-    start = np.array([float((init or {}).get(p.name, 1.0 if p.is_positive else 0.0))
-                      for p in free])
     bounds = [(1e-12, None) if p.is_positive else (None, None) for p in free]
 
     def value_and_gradient(theta):
@@ -272,12 +326,37 @@ def _optimize(m, objective, X, init, fixed, free, names) -> dict:
             return np.inf, np.zeros_like(theta)
         return float(h.mean()), g.mean(axis=0)
 
+    start = _starting_point(m, X, free, fixed, init, value_and_gradient)
     found = scipy.optimize.minimize(value_and_gradient, start, jac=True, method="L-BFGS-B",
                                     bounds=bounds, options={"maxiter": 5000, "gtol": 1e-10,
                                                             "ftol": 1e-15})
     estimate = dict(zip(names, (float(v) for v in found.x)))
     estimate["__converged__"] = bool(found.success)
     return estimate
+
+
+#: Values tried, in turn, for parameters without a starting value when the default start (0, or
+#: 1 for positive parameters) makes the objective infinite (e.g. a scale not declared positive).
+FALLBACK_STARTS = (1.0, 0.5, 2.0, -1.0)
+
+
+def _starting_point(m, X, free, fixed, init, value_and_gradient) -> np.ndarray:
+    """init where given, else 0 (1 for positive parameters); where the objective is not finite
+    there, the same with the unset parameters at each of FALLBACK_STARTS in turn."""
+    def start(default):
+        return np.array([init.get(p.name, 1.0 if p.is_positive else default) for p in free])
+
+    candidates = [start(0.0)] + [start(value) for value in FALLBACK_STARTS
+                                 if len(init) < len(free)]
+    for theta in candidates:
+        value, _ = value_and_gradient(theta)
+        if np.isfinite(value):
+            return theta
+    names = [p.name for p in free]
+    raise ScoresymInputError(_degenerate_message(m, X, {**dict(zip(names, candidates[0])),
+                                                        **fixed})
+                             + "; give a start where it is finite, e.g. init={...}, or declare "
+                               "scale parameters positive")
 
 
 def _result(m, objective, X, estimate, fixed, free, how, weight) -> FitResult:
@@ -321,7 +400,7 @@ def maximum_likelihood(m, X, init=None, fixed=None) -> FitResult:
 
     X = as_points(X, m.dim)
     _check_data(m, X)
-    fixed = _fixed(m, fixed)
+    fixed, init = _arguments(m, fixed, init)
     free = [p for p in m.params if p.name not in fixed]
     names = [p.name for p in free]
     log_f = m.lambdify().log_density

@@ -2,8 +2,9 @@
 
 Invariant: for each coordinate x_i and each edge e of its domain, the term is the one-sided limit
 of f(x) g_i(x) as x_i -> e, taken symbolically by ``sympy.limit`` with the parameters replaced by
-exact rationals and the other coordinates left free. The check passes only when every term is
-exactly zero; a term SymPy cannot decide counts as not vanishing. With no test function, g is the
+exact rationals and the other coordinates left free, within ``LIMIT_BUDGET`` seconds each. The
+check passes only when every term is exactly zero; a term SymPy cannot decide (or not in time)
+counts as not vanishing. With no test function, g is the
 model's own score, the term of the Hyvarinen objective (p s at the edges).
 
 >>> from scoresym import zoo
@@ -17,6 +18,7 @@ from __future__ import annotations
 import numpy as np
 import sympy
 
+from ..budget import OverBudget, time_limit
 from .fields import vector_field
 from .finite_differences import probe_points
 from .result import CheckResult
@@ -94,15 +96,21 @@ def symbolic_edge_terms(model, g, finite_only: bool = False) -> list:
     return terms
 
 
+#: Seconds allowed for one edge limit (then: undecided, which never counts as vanishing).
+LIMIT_BUDGET = 10.0
+
+
 def _one_sided_limit(expr, variable, edge, direction):
-    expr = near_edge(expr, variable, edge, direction)
     try:
-        value = sympy.limit(expr, variable, edge, direction)
-    except (NotImplementedError, ValueError, TypeError, RecursionError):
+        with time_limit(LIMIT_BUDGET):
+            expr = near_edge(expr, variable, edge, direction)
+            value = sympy.limit(expr, variable, edge, direction)
+            if value.has(sympy.Limit, sympy.AccumBounds, sympy.nan) or value is sympy.nan:
+                return None
+            return sympy.simplify(value) if value.free_symbols else value
+    except (OverBudget, NotImplementedError, ValueError, TypeError, RecursionError,
+            ZeroDivisionError):
         return None
-    if value.has(sympy.Limit, sympy.AccumBounds, sympy.nan) or value is sympy.nan:
-        return None
-    return sympy.simplify(value) if value.free_symbols else value
 
 
 def check_boundary(m, params, test_function=None, weight=None) -> CheckResult:
