@@ -12,7 +12,7 @@ Invariant:
 - SSM uses the SAME projection v in both terms v^T (grad_x s) v + 1/2 (v^T s)^2, and every
   projection law has E[v v^T] = I (so the sphere is scaled by sqrt(d)); then E_v[SSM] = ESM.
 - DSM compares s(x + sigma eps) with the conditional score -eps/sigma of the Gaussian kernel.
-- Randomness comes only from ``numpy.random.default_rng(seed)``: a loss is deterministic for a
+- Randomness comes only from ``numpy.random.defaultgenerator(seed)``: a loss is deterministic for a
   given seed. Only the parameters are differentiated: a loss is a float (or, with
   ``per_sample=True``, an (n,) array) unless a parameter is an autograd tracer, in which case the
   traced value is returned so ``autograd.grad`` can run through it.
@@ -38,6 +38,7 @@ import numpy
 from .compile import as_points, is_traced, scalar_param
 from .errors import ScoresymInputError
 from .model import Model
+from .randomness import generator
 
 PROJECTIONS = ("rademacher", "gaussian", "sphere")
 
@@ -150,7 +151,7 @@ def esm_loss(logp, X, per_sample=False, **params):
 def dsm_loss(logp, X, sigma, seed=None, antithetic=False, per_sample=False, **params):
     """Denoising score matching (Vincent 2011) with a Gaussian kernel of scale sigma.
 
-    With eps ~ N(0, I) of shape (n, d) from ``numpy.random.default_rng(seed)`` and
+    With eps ~ N(0, I) of shape (n, d) from ``numpy.random.defaultgenerator(seed)`` and
     x~ = x + sigma eps, the per-sample loss is 1/2 ||s(x~) + eps/sigma||^2: the target
     -eps/sigma = -(x~ - x)/sigma^2 is the score of the kernel N(x~; x, sigma^2 I). With
     ``antithetic=True`` each row averages the losses at eps and -eps (unbiased; the zero-mean
@@ -169,10 +170,10 @@ def dsm_loss(logp, X, sigma, seed=None, antithetic=False, per_sample=False, **pa
     """
     f, X, d, params = _prepare(logp, X, params,
                                ("logp", "X", "sigma", "seed", "antithetic", "per_sample"))
-    sigma = _positive_number("sigma", sigma)
+    sigma = positive_number("sigma", sigma)
     _flag("antithetic", antithetic)
     _flag("per_sample", per_sample)
-    eps = _rng(seed).standard_normal(X.shape)
+    eps = generator(seed).standard_normal(X.shape)
     values = _dsm_per_sample(_score_function(f, params), X, sigma, eps, antithetic)
     return _result(values, per_sample, params)
 
@@ -182,7 +183,7 @@ def ssm_loss(logp, X, n_projections=1, projection="rademacher", variance_reduced
     """Sliced score matching (Song et al. 2019): mean over rows and M projections of
     v^T (grad_x s(x)) v + 1/2 (v^T s(x))^2, the same v in both terms.
 
-    ``v = draw_projections(projection, n_projections, n, d, numpy.random.default_rng(seed))``
+    ``v = draw_projections(projection, n_projections, n, d, numpy.random.defaultgenerator(seed))``
     has E[v v^T] = I, so E_v of the loss is the ESM loss. ``variance_reduced=True`` (SSM-VR)
     uses 1/2 ||s(x)||^2 for the second term. Each projection costs one backward pass.
 
@@ -198,7 +199,7 @@ def ssm_loss(logp, X, n_projections=1, projection="rademacher", variance_reduced
                                 "seed", "per_sample"))
     _flag("variance_reduced", variance_reduced)
     _flag("per_sample", per_sample)
-    V = draw_projections(projection, n_projections, X.shape[0], d, _rng(seed))
+    V = draw_projections(projection, n_projections, X.shape[0], d, generator(seed))
     values = _ssm_per_sample(_score_function(f, params), X, V, variance_reduced)
     return _result(values, per_sample, params)
 
@@ -336,12 +337,6 @@ def _loss_function(loss):
         f"{', '.join(map(repr, LOSSES))}, got {loss!r}")
 
 
-def _rng(seed):
-    try:
-        return numpy.random.default_rng(seed)
-    except (TypeError, ValueError) as exc:
-        raise ScoresymInputError(f"seed must be None, an int or a numpy Generator: {exc}") \
-            from None
 
 
 def _flag(name: str, value) -> None:
@@ -349,7 +344,9 @@ def _flag(name: str, value) -> None:
         raise ScoresymInputError(f"{name} must be True or False, got {value!r}")
 
 
-def _positive_number(name: str, value) -> float:
+def positive_number(name: str, value) -> float:
+    """``value`` as a float if it is a positive finite real number (a noise level, a scale),
+    else a ScoresymInputError naming ``name``."""
     if isinstance(value, (bool, numpy.bool_)) or not isinstance(value, numbers.Real):
         raise ScoresymInputError(f"{name} must be a positive finite number, got {value!r}")
     value = float(value)

@@ -19,6 +19,7 @@ import scipy.optimize
 
 from ..compile import as_points, param_values
 from ..errors import ScoresymInputError
+from ..randomness import generator, independent_seeds
 from ..losses import (_projected_hessian, _score_function, draw_projections, dsm_loss, esm_loss,
                       ssm_loss)
 from .expectation import mc_tolerance, monte_carlo_mean, resolve_samples
@@ -45,9 +46,11 @@ def check_ssm_esm(m, params, samples=None, n_projections: int = 64, projection="
                   sigmas: float = DEFAULT_SIGMAS) -> CheckResult:
     """SSM averaged over ``n_projections`` projections per sample agrees with ESM, per sample
     paired, within ``sigmas`` standard errors (E_v[v v^T] = I makes E_v[SSM] = ESM)."""
-    X = _samples(m, params, samples, n, seed)
+    data_seed, projection_seed = independent_seeds(seed, 2)
+    X = _samples(m, params, samples, n, data_seed)
     ssm = ssm_loss(m, X, n_projections=n_projections, projection=projection,
-                   variance_reduced=variance_reduced, seed=seed, per_sample=True, **params)
+                   variance_reduced=variance_reduced, seed=projection_seed, per_sample=True,
+                   **params)
     esm = esm_loss(m, X, per_sample=True, **params)
     law = projection if isinstance(projection, str) else getattr(projection, "__name__", "custom")
     return _mc_result(f"ssm_esm[{m.name or 'model'}, {law}{', vr' if variance_reduced else ''}]",
@@ -83,7 +86,7 @@ def check_hutchinson(A, projection: str = "rademacher", n_draws: int = 20_000, s
     A = np.asarray(A, dtype=float)
     if A.ndim != 2 or A.shape[0] != A.shape[1] or not np.allclose(A, A.T):
         raise ScoresymInputError("A must be a symmetric square matrix")
-    V = draw_projections(projection, 1, n_draws, A.shape[0], np.random.default_rng(seed))[0]
+    V = draw_projections(projection, 1, n_draws, A.shape[0], generator(seed))[0]
     q = np.einsum("ni,ij,nj->n", V, A, V)
     squares = (q - q.mean()) ** 2
     closed = float(hutchinson_variance(A, projection))
@@ -99,9 +102,10 @@ def check_trace_variance(m, params, samples=None, projection="rademacher",
     """Per sample, the variance over projections of SSM's trace term v^T (grad s) v (autograd)
     against the closed form at the compiled Hessian. With Rademacher projections and a diagonal
     Hessian both are exactly zero."""
-    X = _samples(m, params, samples, n, seed)
+    data_seed, projection_seed = independent_seeds(seed, 2)
+    X = _samples(m, params, samples, n, data_seed)
     score = _score_function(m.lambdify("autograd").log_density, dict(params))
-    V = draw_projections(projection, n_projections, len(X), m.dim, np.random.default_rng(seed))
+    V = draw_projections(projection, n_projections, len(X), m.dim, generator(projection_seed))
     terms = np.array([np.asarray(_projected_hessian(score, X, v)) for v in V])  # (M, n)
     empirical = terms.var(axis=0, ddof=1)
     closed = hutchinson_variance(m.lambdify().hessian(X, **params), projection)
@@ -130,11 +134,12 @@ def check_dsm_limit(m, params, samples=None, sigmas_noise=(0.2, 0.1), batches: i
     """
     if not m.params:
         raise ScoresymInputError("check_dsm_limit needs a model with parameters")
-    X = _samples(m, params, samples, n, seed)
+    data_seed, noise_seed = independent_seeds(seed, 2)
+    X = _samples(m, params, samples, n, data_seed)
     names = [p.name for p in m.params]
     values = param_values(params, m.params)
     s1, s2 = sorted(sigmas_noise)
-    rng = np.random.default_rng(seed)
+    rng = generator(noise_seed)
     limits, differences = [], []
     for batch in np.array_split(X, batches):
         noise_seed = int(rng.integers(2**31))
@@ -169,7 +174,7 @@ def check_dsm_gaussian_variance(m, X, sigma: float = 0.5, replicates: int = 20, 
                                  "params mu and s2 (scoresym.zoo.gaussian_1d)")
     X = as_points(X, 1)
     mu, v = float(X.mean()), float(X.var())
-    rng = np.random.default_rng(seed)
+    rng = generator(independent_seeds(seed, 1)[0])  # not the stream X may come from
 
     def argmin(loss):
         return scipy.optimize.minimize_scalar(loss, bounds=(1e-3 * v, 10 * (v + sigma**2)),

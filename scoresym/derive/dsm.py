@@ -17,6 +17,8 @@ from ..checks.expectation import mc_tolerance, monte_carlo_mean
 from ..checks.result import CheckResult
 from ..derivation import Derivation, NotCheckable, Step
 from ..notation import Dot, Expectation, Notation, SquaredNorm
+from ..losses import positive_number
+from ..randomness import generator, independent_seeds
 from .context import CheckContext
 from .hyvarinen import _score_claim, _vector
 
@@ -36,10 +38,8 @@ class DSMContext(CheckContext):
 
     def __init__(self, model, params, sigma: float = 0.5, **options):
         super().__init__(model, params, **options)
-        if not (np.isfinite(sigma) and sigma > 0):
-            raise ValueError(f"sigma must be positive, got {sigma}")
-        self.sigma = float(sigma)
-        rng = np.random.default_rng(None if self.seed is None else self.seed + 1)
+        self.sigma = positive_number("sigma", sigma)
+        rng = generator(independent_seeds(self.seed, 1)[0])  # not the data's stream
         self.eps = rng.standard_normal(self.data_samples.shape)
         self.noised = self.data_samples + self.sigma * self.eps
 

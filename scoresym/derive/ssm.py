@@ -19,6 +19,7 @@ from ..checks.result import CheckResult
 from ..derivation import Derivation, Step
 from ..losses import draw_projections
 from ..notation import Dot, Expectation, Notation, SquaredNorm
+from ..randomness import generator
 from .context import CheckContext
 from .hyvarinen import S, TRACE
 
@@ -95,7 +96,7 @@ def _symbolic_claim(d: int):
 def _second_moment_claim(law: str):
     def claim(ctx: CheckContext) -> CheckResult:
         d = max(ctx.model.dim, 2)
-        rng = np.random.default_rng(ctx.seed)
+        rng = generator(ctx.seed)
         V = draw_projections(law, 1, 20_000, d, rng)[0]
         outer = V[:, :, None] * V[:, None, :]
         mean = outer.mean(axis=0)
