@@ -1,14 +1,16 @@
 """Speed and scale of the log-cosh model by dimension, and closed-form fits of the full Gaussian.
 
 Run: python benchmarks/scaling.py [--dims 2 5 10 20 30 50] [--n 100000] [--repeats 5]
+     python benchmarks/scaling.py --out benchmarks   (also regenerates benchmarks/scaling.png)
 
 For the log-cosh model log f = -sum_i log cosh(w_i . x) - ||x||^2 / 2 (``zoo.logcosh(d)``):
 derive + compile + first evaluation on the fast path (and on the plain path up to --plain-max),
 the median evaluation time of the score and of the Hyvarinen integrand on n points, their ratios
 to hand-written NumPy and to autograd's exact ESM on the same data in the same process (and to
 JAX jit where JAX is installed), and the peak memory of one Hyvarinen evaluation (tracemalloc)
-in units of one n x d float array. Then the memory at n = 10^6, d = 30, and the closed-form fit
-of the full-precision Gaussian at d in {5, 10, 20}. Writes benchmarks/scaling.png.
+in units of one n x d float array. Then the memory at n = 10^6 (--memory-n), d = 30, and the
+closed-form fit of the full-precision Gaussian at d in {5, 10, 20} (--fit-dims). Prints Markdown
+tables; writes the plot, scaling.png, only into the directory given with --out.
 """
 
 from __future__ import annotations
@@ -151,6 +153,13 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--plain-max", type=int, default=20,
                         help="largest d timed on the plain path (it takes 7 s at d = 30)")
+    parser.add_argument("--memory-n", type=int, default=1_000_000,
+                        help="points of the d = 30 peak-memory measurement")
+    parser.add_argument("--fit-dims", type=int, nargs="*", default=[5, 10, 20],
+                        help="dimensions of the full-Gaussian closed-form fits (none: skip)")
+    parser.add_argument("--out", type=Path, metavar="DIR",
+                        help="write scaling.png into DIR (benchmarks regenerates the committed "
+                             "plot); without it nothing is written")
     args = parser.parse_args()
     print(f"machine: {platform.machine()}, {platform.python_version()}, numpy {np.__version__}")
     print("| d | derive+compile+eval, fast (s) | same, plain (s) | score (ms) | Hyvarinen (ms) "
@@ -167,13 +176,17 @@ def main() -> None:
               f"{r['hyv_ms']:.1f} | {r['score_vs_hand']:.2f} | {r['hyv_vs_hand']:.2f} | "
               f"{r['autograd_vs_ours']:.1f} | {jax} | {r['memory_arrays']:.1f} |", flush=True)
     big = zoo.logcosh(30).model.lambdify()
-    X = np.random.default_rng(1).standard_normal((1_000_000, 30))
-    print(f"\nn = 10^6, d = 30: one Hyvarinen evaluation peaks at "
+    X = np.random.default_rng(1).standard_normal((args.memory_n, 30))
+    print(f"\nn = {args.memory_n}, d = 30: one Hyvarinen evaluation peaks at "
           f"{peak_bytes(lambda: big.hyvarinen(X)) / X.nbytes:.1f} arrays of n x d floats")
     print("\n| d | parameters | closed-form fit, first (s) | again (s) |\n|---|---|---|---|")
-    for d, p, cold, warm in gaussian_fits((5, 10, 20)):
+    for d, p, cold, warm in gaussian_fits(args.fit_dims):
         print(f"| {d} | {p} | {cold:.2f} | {warm:.3f} |")
-    plot(rows, Path(__file__).with_name("scaling.png"))
+    if args.out is not None:
+        args.out.mkdir(parents=True, exist_ok=True)
+        path = args.out / "scaling.png"
+        plot(rows, path)
+        print(f"\nwrote {path}")
 
 
 if __name__ == "__main__":

@@ -1,5 +1,6 @@
-"""Shared by the derivation scripts: write the Markdown next to the script (or to --out) and
-print the checks; exit 1 if any check differs from what the mathematics expects."""
+"""Shared by the derivation scripts: print the checks, and the Markdown (to stdout, or to
+<script>.md in DIR with --out DIR); exit 1 if any check differs from what the mathematics
+expects. Without --out nothing is written, so running a script never changes a tracked file."""
 
 import argparse
 import sys
@@ -9,13 +10,18 @@ from scoresym.derivation import report
 
 
 def publish(script: str, sections: list) -> None:
-    """sections: [(derivation, results, where)]; writes <script>.md and prints every check."""
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--out", type=Path, default=Path(script).parent)
+    """sections: [(derivation, results, where)]. With --out DIR writes DIR/<script>.md, else
+    prints the Markdown; then prints every check."""
+    stem = Path(script).stem
+    parser = argparse.ArgumentParser(description=f"Derive and check {stem}; print the Markdown "
+                                                 "or write it with --out.")
+    parser.add_argument("--out", type=Path, metavar="DIR",
+                        help=f"write {stem}.md into DIR (derivations/ regenerates the committed "
+                             "file) instead of printing it")
     out = parser.parse_args().out
     text = "\n".join(report(d, results, where) for d, results, where in sections)
-    path = out / (Path(script).stem + ".md")
-    path.write_text(text, encoding="utf-8")
+    if out is None:
+        print(text)
     unexpected = 0
     for d, results, where in sections:
         print(f"{d.heading()} ({where})")
@@ -26,5 +32,9 @@ def publish(script: str, sections: list) -> None:
             print(f"  step {r.details['step']}: {r}{tag}")
         for step, title, reason in results.skipped:
             print(f"  step {step}: {title}: not checked ({reason})")
-    print(f"wrote {path}")
+    if out is not None:
+        out.mkdir(parents=True, exist_ok=True)
+        path = out / f"{stem}.md"
+        path.write_text(text, encoding="utf-8")
+        print(f"wrote {path}")
     sys.exit(1 if unexpected else 0)

@@ -2,7 +2,8 @@
 conditional score is -eps/sigma, DSM is the Hyvarinen objective on the noised data plus
 d / (2 sigma^2), and its fit of the variance is s^2 + sigma^2.
 
-Run: python derivations/dsm.py   (writes dsm.md beside this script)
+Run: python derivations/dsm.py                     (prints the Markdown and the checks)
+     python derivations/dsm.py --out derivations   (regenerates dsm.md)
 """
 
 from _common import publish

@@ -3,7 +3,8 @@ integration by parts still holds with the boundary term, but dropping it is wron
 of the score-matching derivation fail, as they must. Stein's identity holds for g = x, whose
 product with p vanishes at 0, and fails for g = 1.
 
-Run: python derivations/exponential.py   (writes exponential.md beside this script)
+Run: python derivations/exponential.py                     (prints the Markdown and the checks)
+     python derivations/exponential.py --out derivations   (regenerates exponential.md)
 """
 
 from _common import publish

@@ -1,7 +1,8 @@
 """Seed 002: the 1-D Gaussian, where score matching recovers the sample mean and the biased
 sample variance (the maximum-likelihood estimates).
 
-Run: python derivations/gaussian_1d.py   (writes gaussian_1d.md beside this script)
+Run: python derivations/gaussian_1d.py                     (prints the Markdown and the checks)
+     python derivations/gaussian_1d.py --out derivations   (regenerates gaussian_1d.md)
 """
 
 import sympy

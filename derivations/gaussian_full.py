@@ -1,7 +1,8 @@
 """The 2-D Gaussian with a full precision matrix and a linear term, log f = -x^T L x / 2 + b^T x:
 score matching gives the inverse of the biased sample covariance, and b = L times the sample mean.
 
-Run: python derivations/gaussian_full.py   (writes gaussian_full.md beside this script)
+Run: python derivations/gaussian_full.py                     (prints the Markdown and the checks)
+     python derivations/gaussian_full.py --out derivations   (regenerates gaussian_full.md)
 """
 
 import numpy as np

@@ -2,7 +2,8 @@
 Hutchinson's identity, E[v v^T] = I for each projection law, SSM = ESM on average, and the
 Rademacher estimator's variance.
 
-Run: python derivations/ssm.py   (writes ssm.md beside this script)
+Run: python derivations/ssm.py                     (prints the Markdown and the checks)
+     python derivations/ssm.py --out derivations   (regenerates ssm.md)
 """
 
 from _common import publish

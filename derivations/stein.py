@@ -1,7 +1,8 @@
 """Stein's identity (seed 001, exercise 4), derived and checked for two densities: the 1-D
 Gaussian with g = x^3 and the 2-D Gaussian mixture with g = (x1^2, x1 x2).
 
-Run: python derivations/stein.py   (writes stein.md beside this script)
+Run: python derivations/stein.py                     (prints the Markdown and the checks)
+     python derivations/stein.py --out derivations   (regenerates stein.md)
 """
 
 from _common import publish

@@ -2,7 +2,8 @@
 normal truncated to x > 0, the plain derivation fails at the boundary term p s, which is eta1 at
 0; with the weight w(x) = x the boundary term is p x s, which vanishes, and every step holds.
 
-Run: python derivations/weighted.py   (writes weighted.md beside this script)
+Run: python derivations/weighted.py                     (prints the Markdown and the checks)
+     python derivations/weighted.py --out derivations   (regenerates weighted.md)
 """
 
 from _common import publish

@@ -96,12 +96,32 @@ def gaussian_full(d: int = 3) -> Builtin:
     truth.update({s.name: float(v) for s, v in zip(bs, b)})
 
     def sampler(rng, n, p):
+        # mean + Z C^T with C the Cholesky factor of the covariance, unique for a positive-definite
+        # matrix: a seed gives the same draws (up to rounding) on every machine. The default of
+        # Generator.multivariate_normal factors by SVD, whose singular vectors' signs depend on
+        # the LAPACK build and CPU kernel, so its draws for a seed differ between machines.
         precision = np.array([[p[L[i][j].name] for j in range(d)] for i in range(d)])
-        cov = np.linalg.inv(precision)
-        return rng.multivariate_normal(cov @ np.array([p[s.name] for s in bs]), cov, size=n)
+        mean, _, C = _gaussian_moments(precision, np.array([p[s.name] for s in bs]),
+                                       [s.name for s in upper])
+        return mean + rng.standard_normal((n, d)) @ C.T
 
     model.sampler = sampler
     return Builtin(name, model, truth, f"Gaussian with full precision matrix in {d}-D")
+
+
+def _gaussian_moments(precision: np.ndarray, linear: np.ndarray, names: list) -> tuple:
+    """(mean, covariance, Cholesky factor C of the covariance) of the Gaussian with this precision
+    matrix and linear term; a matrix that is not finite and positive definite is refused, naming
+    its parameters."""
+    if np.all(np.isfinite(precision)):
+        try:
+            np.linalg.cholesky(precision)  # raises unless positive definite
+            cov = np.linalg.inv(precision)
+            return cov @ linear, cov, np.linalg.cholesky(cov)
+        except np.linalg.LinAlgError:
+            pass
+    raise ScoresymInputError(f"the precision matrix of {', '.join(names)} must be positive "
+                             f"definite, got {precision.tolist()}")
 
 
 def gaussian_mixture_2d() -> Builtin:

@@ -41,17 +41,56 @@ def test_sampler_matches_scipy_stats(name, reference):
     assert result.pvalue > 1e-3
 
 
-def test_full_gaussian_sampler_has_the_precision_of_its_truth():
-    b = zoo.get("gaussian_full_3d")
-    X = b.sample(200_000, seed=0)
+def full_gaussian_moments(b, d: int) -> tuple:
+    """(precision, linear term) of ``zoo.gaussian_full(d)`` at its truth, from the parameters."""
     t = b.truth
-    precision = np.array([[t[f"L{min(i, j) + 1}_{max(i, j) + 1}"] for j in range(3)]
-                          for i in range(3)])
-    mean = np.linalg.solve(precision, [t["b1"], t["b2"], t["b3"]])
+    precision = np.array([[t[f"L{min(i, j) + 1}_{max(i, j) + 1}"] for j in range(d)]
+                          for i in range(d)])
+    return precision, np.array([t[f"b{i + 1}"] for i in range(d)])
+
+
+@pytest.mark.parametrize("d", [2, 3])
+def test_full_gaussian_sampler_has_the_mean_and_covariance_of_its_truth(d):
+    b = zoo.gaussian_full(d)
+    precision, linear = full_gaussian_moments(b, d)
+    mean, cov = np.linalg.solve(precision, linear), np.linalg.inv(precision)
+    n = 200_000
+    X = b.sample(n, seed=0)
+    # Standard errors of the sample mean and of each sample covariance entry of a Gaussian:
+    # Var[(x_i - m_i)(x_j - m_j)] = S_ii S_jj + S_ij^2. Each of the d + d^2 estimates is allowed
+    # 5 standard errors (a false alarm has probability below 1e-5 in all).
+    mean_se = np.sqrt(np.diag(cov) / n)
+    cov_se = np.sqrt((np.outer(np.diag(cov), np.diag(cov)) + cov**2) / n)
+    assert np.all(np.abs(X.mean(axis=0) - mean) < 5 * mean_se), (X.mean(axis=0) - mean) / mean_se
+    centred = X - mean
+    assert np.all(np.abs(centred.T @ centred / n - cov) < 5 * cov_se), \
+        (centred.T @ centred / n - cov) / cov_se
+
+
+@pytest.mark.parametrize("d", [2, 3])
+def test_full_gaussian_sampler_is_the_cholesky_transform_of_standard_normals(d):
+    """Exactly mean + Z C^T, C the (unique) Cholesky factor of the covariance: the draws of a
+    seed do not depend on how LAPACK signs an SVD's singular vectors, as
+    Generator.multivariate_normal's do."""
+    b = zoo.gaussian_full(d)
+    precision, linear = full_gaussian_moments(b, d)
     cov = np.linalg.inv(precision)
-    standard_error = np.sqrt(np.diag(cov) / len(X))
-    assert np.all(np.abs(X.mean(0) - mean) < 4 * standard_error)
-    np.testing.assert_allclose(np.cov(X.T), cov, atol=0.02)
+    Z = np.random.default_rng(7).standard_normal((1000, d))
+    np.testing.assert_array_equal(b.sample(1000, seed=7),
+                                  cov @ linear + Z @ np.linalg.cholesky(cov).T)
+
+
+@pytest.mark.parametrize("change, fragment", [
+    ({"L1_1": -2.0}, "precision matrix of L1_1, L1_2, L1_3, L2_2, L2_3, L3_3 must be positive "
+                     "definite"),
+    ({"L1_2": 3.0}, "must be positive definite"),
+    ({"L2_2": float("nan")}, "parameter L2_2 must be a finite real number"),
+])
+def test_full_gaussian_sampler_refuses_a_precision_that_is_not_positive_definite(change,
+                                                                                  fragment):
+    b = zoo.gaussian_full(3)
+    with pytest.raises(ScoresymInputError, match=fragment):
+        b.sample(5, seed=0, params={**b.truth, **change})
 
 
 def test_unknown_names_and_missing_samplers_are_clear():
