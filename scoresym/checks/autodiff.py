@@ -15,19 +15,26 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..compile import as_points
+from ..compile import as_points, param_values
+from ..randomness import generator
 from ..losses import _hessian_trace, _score_function, esm_loss
 from .expectation import resolve_samples
-from .finite_differences import compare_quantities
+from .finite_differences import compare_quantities, probe_points
 
 TOLERANCES = {"score": 1e-10, "laplacian": 1e-10, "hyvarinen_mean": 1e-10}
 
 
 def check_autodiff(m, params, samples=None, n: int = 200, seed=None):
     """Compiled score, Laplacian and mean Hyvarinen integrand against autograd at ``samples``
-    (default: n draws from the model's sampler)."""
-    X = as_points(samples, m.dim) if samples is not None else resolve_samples(m, params, None, n,
-                                                                               seed)
+    (default: n draws from the model's sampler, or n probe points inside the domain when it has
+    none: the comparison is pointwise, any points will do)."""
+    param_values(params, m.params)  # name what is missing, unknown or not a number
+    if samples is not None:
+        X = as_points(samples, m.dim)
+    elif m.sampler is not None:
+        X = resolve_samples(m, params, None, n, seed)
+    else:
+        X = probe_points(m, n, generator(seed))
     f = m.lambdify()
     score = _score_function(m.lambdify("autograd").log_density, dict(params))
     pairs = {

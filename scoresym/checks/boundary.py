@@ -49,7 +49,7 @@ def edge_limits(log_f: sympy.Expr, g: list, variables: tuple, domain: dict) -> l
         lo, hi = domain[variable]
         for edge, direction in ((lo, "+"), (hi, "-")):
             terms.append({"variable": variable.name, "edge": edge,
-                          "term": _one_sided_limit(product, variable, edge, direction)})
+                          "term": one_sided_limit(product, variable, edge, direction)})
     return terms
 
 
@@ -92,7 +92,7 @@ def symbolic_edge_terms(model, g, finite_only: bool = False) -> list:
             if finite_only and edge in (sympy.oo, -sympy.oo):
                 continue
             terms.append({"variable": variable.name, "edge": edge,
-                          "term": _one_sided_limit(f * gi, variable, edge, direction)})
+                          "term": one_sided_limit(f * gi, variable, edge, direction)})
     return terms
 
 
@@ -100,7 +100,9 @@ def symbolic_edge_terms(model, g, finite_only: bool = False) -> list:
 LIMIT_BUDGET = 10.0
 
 
-def _one_sided_limit(expr, variable, edge, direction):
+def one_sided_limit(expr, variable, edge, direction):
+    """lim expr as ``variable`` -> ``edge`` from ``direction`` ("+" or "-"), within
+    LIMIT_BUDGET seconds; None when SymPy cannot decide it (or not in time)."""
     try:
         with time_limit(LIMIT_BUDGET):
             expr = near_edge(expr, variable, edge, direction)
@@ -159,3 +161,32 @@ def _size(model, term, rng) -> float:
     X = probe_points(model, 5, rng)
     points = [dict(zip(model.variables, row)) for row in X]
     return max(abs(float(term.evalf(subs=p))) for p in points)
+
+
+def divergent_edges(log_density: sympy.Expr, integrands: dict, variables: tuple,
+                    domain: dict) -> list:
+    """Edges where E[h] = int f h is infinite, for each named integrand h: a sufficient test.
+
+    Near a finite edge e, f h ~ L / |x - e| or worse when L = lim (x - e) f h is not zero;
+    towards an infinite edge, when L = lim x f h is not zero. Such an integral diverges. (L = 0
+    proves nothing, and SymPy's undecided limits prove nothing.) ``log_density`` and the
+    integrands hold no parameters but numbers; a limit that depends on another coordinate is
+    not taken as proof. Returns ["E[name] is infinite: (x - e)*f*h -> L as x -> e", ...].
+
+    >>> x = sympy.Symbol("x", positive=True)
+    >>> log_f = sympy.log(x) / 2 - 2 * x            # Gamma(1.5, 2), unnormalized
+    >>> divergent_edges(log_f, {"h": -1 / x**2, "g": x}, (x,), {x: (0, sympy.oo)})
+    ['E[h] is infinite: (x)*f*h -> -oo as x -> 0']
+    """
+    f = sympy.exp(log_density)
+    reasons = []
+    for name, h in integrands.items():
+        for variable in variables:
+            lo, hi = domain[variable]
+            for edge, direction in ((lo, "+"), (hi, "-")):
+                scale = variable if edge in (sympy.oo, -sympy.oo) else variable - edge
+                value = one_sided_limit(scale * f * h, variable, edge, direction)
+                if value is not None and not value.free_symbols and value != 0:
+                    reasons.append(f"E[{name}] is infinite: ({scale})*f*h -> {value} as "
+                                   f"{variable} -> {edge}")
+    return reasons

@@ -140,7 +140,14 @@ def resolve_samples(model, params: dict, samples, n: int, seed) -> np.ndarray:
     from ..compile import as_points
 
     if samples is not None:
-        return as_points(samples, model.dim)
+        X = as_points(samples, model.dim)
+        bad = np.flatnonzero(~np.all(np.isfinite(X), axis=1))
+        if len(bad):
+            raise ScoresymInputError(f"samples hold NaN or infinite values ({len(bad)} row(s), "
+                                     f"the first is row {bad[0]}: {X[bad[0]].tolist()})")
+        if len(X) < 2:
+            raise ScoresymInputError(f"Monte Carlo needs at least 2 samples, got {len(X)}")
+        return X
     if model.sampler is None:
         raise ScoresymInputError(
             f"model {model.name or model.log_density} has no sampler: pass samples=... "

@@ -20,7 +20,7 @@ import numpy as np
 import sympy
 
 from ..errors import ScoresymInputError
-from ..expressions import parse_expression, split_top_level
+from ..expressions import parse_expression, require_shallow, split_top_level
 
 
 @dataclass(frozen=True)
@@ -77,6 +77,7 @@ def _checked(expr, names: dict) -> sympy.Expr:
     expr = sympy.sympify(expr) if isinstance(expr, (int, float)) else expr
     if not isinstance(expr, sympy.Expr):
         raise ScoresymInputError(f"test_function component {expr!r} is not an expression")
+    require_shallow(expr, "test_function")
     unknown = sorted(s.name for s in expr.free_symbols if s not in set(names.values()))
     if unknown:
         raise ScoresymInputError(f"undeclared symbol(s) in test_function: {', '.join(unknown)}")

@@ -17,8 +17,10 @@ from __future__ import annotations
 
 import sympy
 
-from ..compile import CompiledFunction
+from ..compile import CompiledFunction, param_values
+from ..errors import ScoresymInputError
 from ..operators import renamed
+from .boundary import divergent_edges, exact_values
 from .expectation import (mc_tolerance, monte_carlo_mean, quadrature_expectation,
                           resolve_method, resolve_samples)
 from .result import CheckResult
@@ -62,14 +64,22 @@ def check_fisher(data_model, data_params, model, params, samples=None, method="a
     ``details`` holds explicit, implicit, constant and difference = explicit - implicit, which is
     the same at every value of the model's parameters.
     """
+    param_values(params, model.params)  # name what is missing, unknown or not a number
+    param_values(data_params, data_model.params)
     compiled, names = fisher_fields(data_model, model)
     arguments = {**params, **{names[k]: v for k, v in data_params.items()}}
     method = resolve_method(method, data_model, samples)
     name = f"fisher[{data_model.name or 'data'} -> {model.name or 'model'}]"
     labels = {"lhs_label": "explicit", "rhs_label": "implicit + const"}
     if method == "quad":
-        means, errors = quadrature_expectation(data_model, data_params,
-                                               lambda X: compiled(X, **arguments))
+        try:
+            means, errors = quadrature_expectation(data_model, data_params,
+                                                   lambda X: compiled(X, **arguments))
+        except ScoresymInputError:
+            infinite = _infinite_expectations(data_model, data_params, model, params, compiled)
+            if not infinite:
+                raise
+            return _infinite_result(name, infinite, labels)
         explicit, implicit, constant = (float(v) for v in means)
         stderr, tolerance = None, quadrature_tolerance(errors, means)
     else:
@@ -82,3 +92,22 @@ def check_fisher(data_model, data_params, model, params, samples=None, method="a
                "difference": explicit - implicit}
     return CheckResult(name, explicit, implicit + constant, abs(explicit - implicit - constant),
                        tolerance, stderr=stderr, method=method, details=details, **labels)
+
+
+def _infinite_expectations(data_model, data_params, model, params, compiled) -> list:
+    """Reasons why an expectation of the identity is infinite at these parameter values (see
+    :func:`scoresym.checks.boundary.divergent_edges`), or [] when none can be shown."""
+    renames = model.data_renames(data_model)
+    values = {**exact_values(model, params),
+              **{renames.get(p, p): v for p, v in exact_values(data_model, data_params).items()}}
+    log_f = data_model.log_density.xreplace(renames).xreplace(values)
+    integrands = dict(zip(("explicit", "implicit", "constant"), compiled.expr.xreplace(values)))
+    domain = {v: data_model.domain[w] for v, w in zip(model.variables, data_model.variables)}
+    return divergent_edges(log_f, integrands, model.variables, domain)
+
+
+def _infinite_result(name: str, reasons: list, labels: dict) -> CheckResult:
+    """The identity fails: an expectation in it is infinite (a verdict, not an error)."""
+    nan = float("nan")
+    return CheckResult(name, nan, nan, float("inf"), 0.0, method="quad",
+                       details={"reason": "; ".join(reasons), "infinite": reasons}, **labels)

@@ -17,6 +17,7 @@ from __future__ import annotations
 import numpy as np
 import sympy
 
+from ..compile import param_values
 from .expectation import (mc_tolerance, monte_carlo_mean, quadrature_expectation,
                           resolve_method, resolve_samples)
 from .fields import callable_field_and_divergence, vector_field
@@ -60,6 +61,7 @@ def check_stein(m, params, test_function=None, samples=None, method="auto", seed
     expression(s), or an autograd.numpy callable (n, d) -> (n, d). ``method``: "quad" (d <= 2),
     "mc" (``samples``, or n draws from the model's sampler with ``seed``), or "auto".
     """
+    param_values(params, m.params)  # name what is missing, unknown or not a number
     field = vector_field(m, test_function)
     method = resolve_method(method, m, samples)
     sides = stein_sides(m, field)

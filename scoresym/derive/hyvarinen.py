@@ -15,7 +15,8 @@ import numpy as np
 import sympy
 
 from ..checks.boundary import symbolic_edge_terms
-from ..checks.finite_differences import TOLERANCES, fd_gradient, fd_hessian
+from ..checks.finite_differences import (TOLERANCES, differenced_log_density, fd_gradient,
+                                         fd_hessian)
 from ..checks.result import CheckResult
 from ..derivation import Derivation, Step
 from ..compile import CompiledFunction
@@ -172,7 +173,7 @@ class _Notation:
 # --- the numeric claims -------------------------------------------------------------------------
 
 def _score_claim(ctx: CheckContext) -> CheckResult:
-    f = ctx.model.lambdify().log_density
+    f = differenced_log_density(ctx.model)
     domain = [ctx.model.domain[v] for v in ctx.variables]
     return ctx.pointwise("score of log(f/Z)", lambda X: fd_gradient(f, X, ctx.params, domain),
                          list(ctx.ops.score), tolerance=TOLERANCES["score"],
@@ -246,7 +247,7 @@ def _tractable_claim(ctx, ws):
 
 def _integrand_claim(ctx, ws):
     """The integrand by finite differences of log f (and the exact weight) against its formula."""
-    f = ctx.model.lambdify().log_density
+    f = differenced_log_density(ctx.model)
     weights = None if all(w == 1 for w in ws) else ws
     domain = [ctx.model.domain[v] for v in ctx.variables]
     w_and_derivatives = list(ws) + [sympy.diff(w, v) for w, v in zip(ws, ctx.variables)]
