@@ -62,21 +62,37 @@ class _Expired(BaseException):
 _REPEAT = 0.05
 
 
+#: A timer that was running before the outermost budget opened: [handler, deadline], so that
+#: it still fires on time (its handler is called) and is set again when the budgets close.
+_OUTSIDE: list = [None, None]
+
+
 def _on_alarm(signum, frame):
+    handler, outside = _OUTSIDE
+    now = time.monotonic()
+    if outside is not None and now >= outside - 1e-3:
+        _OUTSIDE[1] = None
+        _arm()
+        if callable(handler):
+            handler(signum, frame)  # the caller's own alarm, on time
+        return
     if _OPEN:
         deadline, token, _ = min(_OPEN, key=lambda entry: entry[0])
-        if time.monotonic() >= deadline - 1e-3:
+        if now >= deadline - 1e-3:
             raise _Expired(token)
-        _arm()  # a stale alarm: wait for the earliest open deadline
+    _arm()  # a stale alarm: wait for the earliest deadline
 
 
 def _arm() -> None:
-    """Set the timer for the earliest open deadline, or clear it."""
-    if not _OPEN:
+    """Set the timer for the earliest deadline (ours or the caller's), or clear it."""
+    deadlines = [deadline for deadline, _, _ in _OPEN]
+    if _OUTSIDE[1] is not None:
+        deadlines.append(_OUTSIDE[1])
+    if not deadlines:
         signal.setitimer(signal.ITIMER_REAL, 0)
         return
-    remaining = min(deadline for deadline, _, _ in _OPEN) - time.monotonic()
-    signal.setitimer(signal.ITIMER_REAL, max(remaining, 1e-4), _REPEAT)
+    remaining = min(deadlines) - time.monotonic()
+    signal.setitimer(signal.ITIMER_REAL, max(remaining, 1e-4), _REPEAT if _OPEN else 0)
 
 
 @contextmanager
@@ -87,7 +103,10 @@ def time_limit(seconds: float | None):
         return
     token = object()
     outermost = not _OPEN
-    previous = signal.signal(signal.SIGALRM, _on_alarm) if outermost else None
+    if outermost:
+        remaining, _ = signal.getitimer(signal.ITIMER_REAL)
+        _OUTSIDE[:] = [signal.signal(signal.SIGALRM, _on_alarm),
+                       time.monotonic() + remaining if remaining > 0 else None]
     _OPEN.append((time.monotonic() + seconds, token, seconds))
     _arm()
     try:
@@ -98,6 +117,11 @@ def time_limit(seconds: float | None):
         raise
     finally:
         _OPEN[:] = [entry for entry in _OPEN if entry[1] is not token]
-        _arm()
         if outermost:
-            signal.signal(signal.SIGALRM, previous)
+            handler, outside = _OUTSIDE
+            signal.signal(signal.SIGALRM, handler)
+            _OUTSIDE[:] = [None, None]
+            signal.setitimer(signal.ITIMER_REAL, 0 if outside is None
+                             else max(outside - time.monotonic(), 1e-4))
+        else:
+            _arm()

@@ -1,20 +1,25 @@
 """The ``scoresym`` command.
 
-Exit status: 0 when every check passes, 1 when a check fails, 2 on bad input (the error goes to
-stderr on one line).
+Exit status, one per outcome: 0 every check as expected; 1 a check failed or reached no verdict
+(or a fit did not converge); 2 bad input (one line on stderr naming the problem); 3 an internal
+error, a bug in scoresym (one line; the traceback with ``scoresym --debug ...``).
 
     scoresym verify                  every check over every built-in model (the main job)
-    scoresym verify --quick --model student_t
+    scoresym verify --quick --model student_t --out report
     scoresym derive DENSITY ...      a step-by-step derivation, optionally checked
     scoresym check NAME DENSITY ...  one check (stein, boundary, fisher, autodiff, ...)
     scoresym fit MODEL --data FILE   score-matching estimates with standard errors
     scoresym figures --out DIR       the figures for papers
+
+Output commands write only inside the folder named by ``--out`` (never through a symbolic link,
+each file atomically); ``--out`` is checked before any work starts. A density, weight or test
+function may start with "-" (``scoresym derive "-x**2/2" --kind log --variables x``).
 """
 
 from __future__ import annotations
 
 import argparse
-import json
+import math
 import sys
 
 from . import zoo
@@ -22,8 +27,107 @@ from .derive import IDENTITIES, derive
 from .errors import ScoresymInputError
 from .estimate import METHODS, fit
 from .model import Model
-from .verify import format_rows, run_suite, user_builtin, write_report
+from .verify import format_rows, report_json, run_suite, summary_line, user_builtin, write_report
 
+EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT, EXIT_INTERNAL = 0, 1, 2, 3
+
+
+# --- arguments that are numbers, names and files --------------------------------------------
+
+def positive_float(text: str) -> float:
+    """An argparse type: a positive finite number (a noise level)."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not (math.isfinite(value) and value > 0):
+        raise argparse.ArgumentTypeError(f"must be a positive finite number, got {text!r}")
+    return value
+
+
+def integer_at_least(minimum: int, what: str):
+    """An argparse type: an integer >= ``minimum`` (``what`` says which kind, for messages)."""
+    def convert(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not an integer") from None
+        if value < minimum:
+            raise argparse.ArgumentTypeError(f"must be a {what} integer, got {text!r}")
+        return value
+
+    return convert
+
+
+positive_int = integer_at_least(1, "positive")        # a sample size
+seed_int = integer_at_least(0, "non-negative")        # a seed
+
+
+def parse_assignments(text: str, what: str) -> dict:
+    """"mu=0.5, s2=2" -> {"mu": 0.5, "s2": 2.0}; a clear error names a bad piece, a name given
+    twice, or a value that is not a finite number.
+
+    >>> parse_assignments("mu=0.5, s2=2", "--at")
+    {'mu': 0.5, 's2': 2.0}
+    """
+    values = {}
+    for piece in filter(None, (part.strip() for part in text.split(","))):
+        name, sep, value = (part.strip() for part in piece.partition("="))
+        if not sep or not name:
+            raise ScoresymInputError(f"{what}: expected name=value, got {piece!r}")
+        if name in values:
+            raise ScoresymInputError(f"{what}: {name} is given twice")
+        try:
+            number = float(value)
+        except ValueError:
+            raise ScoresymInputError(f"{what}: {value!r} is not a number") from None
+        if not math.isfinite(number):
+            raise ScoresymInputError(f"{what}: {name}={value} is not a finite number")
+        values[name] = number
+    return values
+
+
+def parse_domain(items) -> dict:
+    """["x=0:oo"] -> {"x": ("0", "oo")}."""
+    domain = {}
+    for item in items or ():
+        name, sep, interval = item.partition("=")
+        lo, colon, hi = interval.partition(":")
+        if not sep or not colon:
+            raise ScoresymInputError(f"--domain: expected name=lo:hi, got {item!r}")
+        if name.strip() in domain:
+            raise ScoresymInputError(f"--domain: {name.strip()} is given twice")
+        domain[name.strip()] = tuple(_bound(b) for b in (lo, hi))
+    return domain
+
+
+def _bound(text: str):
+    text = text.strip()
+    if text in ("oo", "-oo", "inf", "-inf"):
+        return text
+    try:
+        value = float(text)
+    except ValueError:
+        raise ScoresymInputError(f"--domain: bound {text!r} is not a number or +-oo") from None
+    if math.isnan(value):
+        raise ScoresymInputError(f"--domain: bound {text!r} is not a number or +-oo")
+    return value
+
+
+def model_from_args(args):
+    """A built-in model (by name) or a user density from the command line."""
+    if args.density in zoo.names() and not args.variables:
+        return zoo.get(args.density).model
+    if not args.variables:
+        raise ScoresymInputError(f"{args.density!r} is not a built-in model "
+                                 f"({', '.join(zoo.names())}); for a density string give "
+                                 "--variables")
+    return Model.from_string(args.density, args.variables, args.params or "", kind=args.kind,
+                             domain=parse_domain(args.domain), positive=args.positive,
+                             name="model")
+
+
+# --- the subcommands -------------------------------------------------------------------------
 
 def _progress(stream):
     """A one-line progress indicator on a terminal; nothing otherwise."""
@@ -40,76 +144,32 @@ def _progress(stream):
 
 
 def cmd_verify(args) -> int:
-    names = [args.model] if args.model else None
+    from .outputs import output_folder
+
+    folder = output_folder(args.out) if args.out else None  # before any work
     builtins = None
     if args.density:
         if args.model:
             raise ScoresymInputError("give --model or --density, not both")
         m = model_from_args(args)
-        params = parse_assignments(args.at or "", "--at")
-        builtins = [user_builtin(m, params, args.weight)]
-    rows = run_suite(names, quick=args.quick, seed=args.seed, progress=_progress(sys.stderr),
-                     builtins=builtins)
+        builtins = [user_builtin(m, parse_assignments(args.at or "", "--at"), args.weight)]
+    rows = run_suite([args.model] if args.model else None, quick=args.quick, seed=args.seed,
+                     progress=_progress(sys.stderr), builtins=builtins)
     if sys.stderr.isatty():
         sys.stderr.write("\r\033[K")
-    failed = [row for row in rows if not row.passed]
-    markdown, _ = write_report(rows, args.out)
-    if args.json:
-        print(json.dumps({"rows": [row.as_dict() for row in rows],
-                          "passed": len(rows) - len(failed), "failed": len(failed)}, indent=1))
-    else:
-        print(format_rows(rows))
-        print(f"\n{len(rows) - len(failed)} passed, {len(failed)} failed")
-        print(f"report: {markdown} and {markdown.with_suffix('.json')}")
-    return 1 if failed else 0
-
-
-def parse_assignments(text: str, what: str) -> dict:
-    """"mu=0.5, s2=2" -> {"mu": 0.5, "s2": 2.0}; a clear error names a bad piece."""
-    values = {}
-    for piece in filter(None, (part.strip() for part in text.split(","))):
-        name, sep, value = piece.partition("=")
-        if not sep:
-            raise ScoresymInputError(f"{what}: expected name=value, got {piece!r}")
-        try:
-            values[name.strip()] = float(value)
-        except ValueError:
-            raise ScoresymInputError(f"{what}: {value.strip()!r} is not a number") from None
-    return values
-
-
-def parse_domain(items) -> dict:
-    """["x=0:oo"] -> {"x": ("0", "oo")}."""
-    domain = {}
-    for item in items or ():
-        name, sep, interval = item.partition("=")
-        lo, colon, hi = interval.partition(":")
-        if not sep or not colon:
-            raise ScoresymInputError(f"--domain: expected name=lo:hi, got {item!r}")
-        domain[name.strip()] = tuple(_bound(b) for b in (lo, hi))
-    return domain
-
-
-def _bound(text: str):
-    text = text.strip()
-    if text in ("oo", "-oo", "inf", "-inf"):
-        return text
-    try:
-        return float(text)
-    except ValueError:
-        raise ScoresymInputError(f"--domain: bound {text!r} is not a number or +-oo") from None
-
-
-def model_from_args(args):
-    """A built-in model (by name) or a user density from the command line."""
-    if args.density in zoo.names() and not args.variables:
-        return zoo.get(args.density).model
-    if not args.variables:
-        raise ScoresymInputError(f"{args.density!r} is not a built-in model ({', '.join(zoo.names())}); "
-                                 "for a density string give --variables")
-    return Model.from_string(args.density, args.variables, args.params or "", kind=args.kind,
-                             domain=parse_domain(args.domain), positive=args.positive,
-                             name="model")
+    print(report_json(rows) if args.json else f"{format_rows(rows)}\n\n{summary_line(rows)}")
+    if folder is not None:
+        markdown, data = write_report(rows, folder)
+        if not args.json:
+            print(f"report: {markdown} and {data}")
+    internal = [row for row in rows if row.internal]
+    if internal and args.debug:
+        for row in internal:
+            print(f"{row.model} / {row.check}:\n{row.traceback}", file=sys.stderr)
+    if internal:
+        raise InternalError(f"{len(internal)} check(s) raised an internal error; first: "
+                            f"{internal[0].model} / {internal[0].check}: {internal[0].error}")
+    return EXIT_OK if all(row.passed for row in rows) else EXIT_FAILED
 
 
 def cmd_derive(args) -> int:
@@ -119,7 +179,7 @@ def cmd_derive(args) -> int:
               "latex": lambda: d.to_latex(document=args.document)}[args.format]
     print(render())
     if args.check is None:
-        return 0
+        return EXIT_OK
     options = {"seed": args.seed}
     if args.identity == "dsm":
         options["sigma"] = args.sigma
@@ -129,49 +189,20 @@ def cmd_derive(args) -> int:
         print(f"  step {r.details['step']}: {r}")
     for step, title, reason in results.skipped:
         print(f"  step {step}: {title}: not checked ({reason})")
-    return 0 if all(r.ok for r in results) else 1
-
-
-def load_data(path: str, d: int):
-    """Points from a .npy file or a CSV file (comma-separated, an optional header line)."""
-    import numpy
-
-    try:
-        if path.endswith(".npy"):
-            X = numpy.load(path, allow_pickle=False)
-        else:
-            with open(path, encoding="utf-8") as handle:
-                first = handle.readline()
-            skip = 0 if _is_numeric_row(first) else 1
-            X = numpy.loadtxt(path, delimiter=",", skiprows=skip, ndmin=2)
-    except FileNotFoundError:
-        raise ScoresymInputError(f"--data: no such file: {path}") from None
-    except (ValueError, OSError) as exc:
-        raise ScoresymInputError(f"--data: cannot read {path}: {str(exc).splitlines()[0]}") \
-            from None
-    X = numpy.asarray(X, dtype=float)
-    return X.reshape(-1, 1) if X.ndim == 1 and d == 1 else X
-
-
-def _is_numeric_row(line: str) -> bool:
-    try:
-        [float(part) for part in line.split(",")]
-        return True
-    except ValueError:
-        return False
+    return EXIT_OK if all(r.ok for r in results) else EXIT_FAILED
 
 
 def cmd_fit(args) -> int:
+    from .datafiles import load_points
+    from .report import to_json
+
     m = model_from_args(args)
-    X = load_data(args.data, m.dim)
+    X = load_points(args.data, m.dim, "--data")
     fixed = parse_assignments(args.fixed, "--fixed") if args.fixed else None
     init = parse_assignments(args.init, "--init") if args.init else None
     result = fit(m, X, method=args.method, init=init, weight=args.weight, fixed=fixed)
-    if args.json:
-        print(json.dumps(result.as_dict(), indent=1))
-    else:
-        print(result.summary())
-    return 0 if result.converged else 1
+    print(to_json(result.as_dict(), indent=1) if args.json else result.summary())
+    return EXIT_OK if result.converged else EXIT_FAILED
 
 
 CHECKS = ("stein", "boundary", "fisher", "autodiff", "finite-differences")
@@ -179,36 +210,60 @@ CHECKS = ("stein", "boundary", "fisher", "autodiff", "finite-differences")
 
 def cmd_check(args) -> int:
     from . import checks
+    from .datafiles import load_points
+    from .sampling import with_numerical_sampler
 
     m = model_from_args(args)
     params = parse_assignments(args.at or "", "--at")
+    samples = load_points(args.samples, m.dim, "--samples") if args.samples else None
+    if samples is not None and args.name == "boundary":
+        raise ScoresymInputError("--samples: the boundary check is symbolic and takes no samples")
+    if samples is None and args.name in ("stein", "fisher") and args.method == "mc" \
+            and not with_numerical_sampler(m):
+        raise ScoresymInputError(f"--method mc needs draws from the density: pass --samples "
+                                 f"FILE (the model has d = {m.dim} and no sampler)")
     if args.name == "stein":
-        result = checks.check_stein(m, params, args.test_function, method=args.method,
-                                    seed=args.seed, n=args.n)
+        result = checks.check_stein(m, params, args.test_function, samples=samples,
+                                    method=args.method, seed=args.seed, n=args.n)
     elif args.name == "boundary":
         result = checks.check_boundary(m, params, args.test_function, weight=args.weight)
     elif args.name == "fisher":
         data = parse_assignments(args.data_at, "--data-at") if args.data_at else params
-        result = checks.check_fisher(m, data, m, params, method=args.method, seed=args.seed,
-                                     n=args.n)
+        result = checks.check_fisher(m, data, m, params, samples=samples, method=args.method,
+                                     seed=args.seed, n=args.n)
     elif args.name == "autodiff":
-        result = checks.check_autodiff(m, params, n=min(args.n, 2000), seed=args.seed)
+        result = checks.check_autodiff(m, params, samples, n=min(args.n, 2000), seed=args.seed)
     else:
-        result = checks.check_finite_differences(m, params, seed=args.seed)
+        result = checks.check_finite_differences(m, params, X=samples, seed=args.seed)
     print(result)
     for key, value in result.details.items():
-        if key in ("not_vanishing", "errors", "explicit", "implicit", "constant", "difference"):
+        if key in ("not_vanishing", "errors", "explicit", "implicit", "constant", "difference",
+                   "reason"):
             print(f"  {key}: {value}")
-    return 0 if result.ok else 1
+    return EXIT_OK if result.ok else EXIT_FAILED
 
 
 def cmd_figures(args) -> int:
     from .figures import write_all
+    from .outputs import output_folder
 
-    paths = write_all(args.out, quick=args.quick, seed=args.seed)
-    for path in paths:
+    folder = output_folder(args.out)  # before any work
+    for path in write_all(folder, quick=args.quick, seed=args.seed):
         print(path)
-    return 0
+    return EXIT_OK
+
+
+# --- the parser ----------------------------------------------------------------------------
+
+class InternalError(Exception):
+    """A bug in scoresym found while running (exit status 3)."""
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse with its errors on one line and no exit: :func:`main` turns them into status 2."""
+
+    def error(self, message):
+        raise ScoresymInputError(f"{self.prog}: {message} (see {self.prog} --help)")
 
 
 def _add_density_arguments(command) -> None:
@@ -229,9 +284,10 @@ def _add_model_arguments(command) -> None:
 
 def build_parser() -> argparse.ArgumentParser:
     """The scoresym command and its subcommands."""
-    parser = argparse.ArgumentParser(
-        prog="scoresym", description="Verify score-matching mathematics.")
-    commands = parser.add_subparsers(dest="command", required=True)
+    parser = _Parser(prog="scoresym", description="Verify score-matching mathematics.")
+    parser.add_argument("--debug", action="store_true",
+                        help="on an internal error, print the traceback")
+    commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
     for add in (_verify_parser, _derive_parser, _check_parser, _fit_parser, _figures_parser):
         add(commands)
     return parser
@@ -241,18 +297,19 @@ def _verify_parser(commands) -> None:
     verify = commands.add_parser(
         "verify", help="run every check over every built-in model",
         description="Run every check (finite differences, autograd, Stein, boundary terms, "
-                    "Fisher divergence, SSM/ESM/DSM consistency) over every built-in model. "
-                    "A row passes when the check's verdict is the expected one: the exponential "
-                    "density on (0, oo) must fail the boundary and Fisher checks. "
+                    "Fisher divergence, SSM/ESM/DSM consistency, fits) over every built-in "
+                    "model. A row passes when the check's verdict is the expected one: the "
+                    "exponential density on (0, oo) must fail the boundary and Fisher checks. "
+                    "A check that cannot run is an error row and never passes. Exit status: 0 "
+                    "all as expected, 1 otherwise, 2 bad input, 3 internal error. "
                     "Example: scoresym verify --quick --model gaussian_1d; for your own density: "
                     "scoresym verify --density \"exp(-x**4/4 - a*x**2)\" --variables x --params a "
                     "--at a=0.5")
     verify.add_argument("--model", choices=zoo.names(), help="check one built-in model")
-    verify.add_argument("--quick", action="store_true", help="fewer samples (about 15 s)")
-    verify.add_argument("--seed", type=int, default=0, help="seed for samples and projections")
+    verify.add_argument("--quick", action="store_true", help="fewer samples (about 30 s)")
+    verify.add_argument("--seed", type=seed_int, default=0, help="seed for samples and projections")
     verify.add_argument("--json", action="store_true", help="print the rows as JSON")
-    verify.add_argument("--out", default="scoresym-report",
-                        help="folder for report.md and report.json (default: scoresym-report)")
+    verify.add_argument("--out", help="a folder to write report.md and report.json in")
     verify.add_argument("--density", help="verify your own density instead (a string)")
     _add_model_arguments(verify)
     verify.add_argument("--at", help="its parameter values, e.g. mu=0.5,s2=2")
@@ -276,8 +333,9 @@ def _derive_parser(commands) -> None:
                             help="with --format latex, a complete document")
     derive_cmd.add_argument("--check", metavar="PARAMS",
                             help="check every step at these parameters, e.g. mu=0.5,s2=2")
-    derive_cmd.add_argument("--sigma", type=float, default=0.5, help="noise level for dsm")
-    derive_cmd.add_argument("--seed", type=int, default=0)
+    derive_cmd.add_argument("--sigma", type=positive_float, default=0.5,
+                            help="noise level for dsm")
+    derive_cmd.add_argument("--seed", type=seed_int, default=0)
     derive_cmd.set_defaults(run=cmd_derive)
 
 
@@ -286,7 +344,9 @@ def _check_parser(commands) -> None:
         "check", help="one numerical check of a density",
         description="Run one check on a density (a string, or a built-in model's name) at given "
                     "parameters: stein, boundary, fisher (data = the model at --data-at), "
-                    "autodiff or finite-differences. Exit status 1 when it fails. Example: "
+                    "autodiff or finite-differences. --samples FILE (.npy or CSV) gives the "
+                    "points: draws from the density for Monte Carlo, any points for autodiff "
+                    "and finite differences. Exit status 1 when it fails. Example: "
                     "scoresym check boundary \"exp(-lam*x)\" --variables x --params lam "
                     "--positive lam --domain x=0:oo --at lam=1.5 --test-function 1")
     check.add_argument("name", choices=CHECKS)
@@ -296,8 +356,9 @@ def _check_parser(commands) -> None:
     check.add_argument("--test-function", help="g for stein and boundary, e.g. \"x**2\"")
     check.add_argument("--weight", help="boundary: the weight of generalized score matching")
     check.add_argument("--method", choices=("auto", "quad", "mc"), default="auto")
-    check.add_argument("--n", type=int, default=20_000, help="Monte Carlo samples")
-    check.add_argument("--seed", type=int, default=0)
+    check.add_argument("--samples", help="points from a .npy or CSV file (n rows, d columns)")
+    check.add_argument("--n", type=positive_int, default=20_000, help="Monte Carlo samples")
+    check.add_argument("--seed", type=seed_int, default=0)
     check.set_defaults(run=cmd_check)
 
 
@@ -306,7 +367,8 @@ def _fit_parser(commands) -> None:
         "fit", help="fit a model to data by score matching",
         description="Fit a density (a string, or a built-in model's name) to data from a .npy "
                     "or CSV file by score matching, with sandwich standard errors. On a bounded "
-                    "domain pass --weight. Example: scoresym fit gamma --data x.csv --weight x")
+                    "domain pass --weight. Exit status 1 when the fit did not converge. "
+                    "Example: scoresym fit gamma --data x.csv --weight x")
     _add_density_arguments(fit_cmd)
     fit_cmd.add_argument("--data", required=True, help="a .npy or CSV file of points (n rows)")
     fit_cmd.add_argument("--method", choices=METHODS, default="auto")
@@ -325,24 +387,92 @@ def _figures_parser(commands) -> None:
                     "noise level, SSM against the number of projections, DSM approaching ESM, "
                     "ESM against DSM for an MLP, and Stein's identity by Monte Carlo. "
                     "Example: scoresym figures --out figures --seed 0")
-    figures.add_argument("--out", default="figures", help="the folder (default: figures)")
+    figures.add_argument("--out", required=True, help="the folder to write the figures in")
     figures.add_argument("--quick", action="store_true", help="small sizes, for a quick look")
-    figures.add_argument("--seed", type=int, default=0)
+    figures.add_argument("--seed", type=seed_int, default=0)
     figures.set_defaults(run=cmd_figures)
 
 
-def main(argv=None) -> int:
-    args = build_parser().parse_args(argv)
+def expressions_may_start_with_a_dash(argv: list, parser: argparse.ArgumentParser) -> list:
+    """argv with every argument that starts with "-" but is neither an option of scoresym nor
+    a number read as a value: "--weight -x" becomes "--weight=-x", and a positional "-x**2/2"
+    becomes " -x**2/2" (argparse takes an argument with a space as a value; expressions ignore
+    surrounding spaces). Everything after "--" is left as it is.
+
+    >>> expressions_may_start_with_a_dash(["derive", "-x**2/2", "--weight", "-x"], build_parser())
+    ['derive', ' -x**2/2', '--weight=-x']
+    """
+    options = _option_strings(parser)
+    out = []
+    for k, arg in enumerate(argv):
+        if "--" in argv[:k] or not arg.startswith("-") or arg == "--" or _is_option(arg, options) \
+                or _is_number(arg):
+            out.append(arg)
+        elif out and options.get(out[-1]) and "=" not in out[-1]:
+            out[-1] = f"{out[-1]}={arg}"
+        else:
+            out.append(" " + arg)
+    return out
+
+
+def _option_strings(parser) -> dict:
+    """{option string: whether it takes a value} over the command and its subcommands."""
+    found, parsers = {}, [parser]
+    while parsers:
+        current = parsers.pop()
+        for action in current._actions:
+            for option in action.option_strings:
+                found[option] = action.nargs != 0
+            if isinstance(action, argparse._SubParsersAction):
+                parsers.extend(action.choices.values())
+    return found
+
+
+def _is_option(arg: str, options: dict) -> bool:
+    return arg.partition("=")[0] in options
+
+
+def _is_number(arg: str) -> bool:
     try:
+        float(arg)
+        return True
+    except ValueError:
+        return False
+
+
+def main(argv=None) -> int:
+    """Run the command; returns the exit status (see the module docstring)."""
+    parser = build_parser()
+    argv = list(sys.argv[1:] if argv is None else argv)
+    debug = "--debug" in argv[:argv.index("--")] if "--" in argv else "--debug" in argv
+    try:
+        args = parser.parse_args(expressions_may_start_with_a_dash(argv, parser))
         return args.run(args)
+    except SystemExit as exit:  # --help
+        return exit.code if isinstance(exit.code, int) else EXIT_OK
     except ScoresymInputError as exc:
-        print(f"scoresym: error: {exc}", file=sys.stderr)
-        return 2
+        print(f"scoresym: error: {_one_line(exc)}", file=sys.stderr)
+        return EXIT_BAD_INPUT
     except BrokenPipeError:  # the reader (e.g. head) closed the pipe: not an error
         import os
 
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-        return 0
+        return EXIT_OK
+    except KeyboardInterrupt:
+        print("scoresym: interrupted", file=sys.stderr)
+        return 130
+    except Exception as exc:  # a bug: one line, the traceback only with --debug
+        if debug:
+            import traceback
+
+            traceback.print_exc()
+        print(f"scoresym: internal error: {type(exc).__name__}: {_one_line(exc)} (this is a bug "
+              f"in scoresym; run with --debug for the traceback)", file=sys.stderr)
+        return EXIT_INTERNAL
+
+
+def _one_line(exc: Exception) -> str:
+    return " ".join(str(exc).split()) or type(exc).__name__
 
 
 if __name__ == "__main__":

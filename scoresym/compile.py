@@ -68,6 +68,18 @@ class _Printer(SciPyPrinter):
 
     _print_Pi = _print_Exp1 = _print_EulerGamma = _print_GoldenRatio = _print_NumberSymbol
 
+    def _print_And(self, expr):
+        # SymPy prints logical_and.reduce((a, b)), which fails when a is a scalar (a condition
+        # on parameters) and b an array (on the points): fold pairwise, which broadcasts.
+        return self._fold("logical_and", expr)
+
+    def _print_Or(self, expr):
+        return self._fold("logical_or", expr)
+
+    def _fold(self, function: str, expr) -> str:
+        items = ", ".join(self._print(a) for a in expr.args)
+        return f"functools.reduce(numpy.{function}, [{items}])"
+
     def _print_DiracDelta(self, expr):
         # Zero almost everywhere; generated code evaluates pointwise.
         return "0.0"

@@ -185,10 +185,11 @@ _NUMBER = re.compile(r"(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?")
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _ALLOWED_OPS = ("**", "+", "-", "*", "/", "(", ")", ",")
 #: Operators and punctuation that are recognized only to be refused with a clear message.
-_REFUSED_OPS = ("//", "<<", ">>", "<=", ">=", "==", "!=", ":=", "->", "**=", "+=", "-=", "*=",
+_REFUSED_OPS = ("...", "//", "<<", ">>", "<=", ">=", "==", "!=", ":=", "->", "**=", "+=", "-=", "*=",
                 "/=", "^", "%", "@", "&", "|", "~", "<", ">", "=", ".", "[", "]", "{", "}", ":",
                 ";", "!", "?", "$", "\\", "`", "#")
 _OPERATORS = sorted(_ALLOWED_OPS + _REFUSED_OPS, key=len, reverse=True)
+_STRING_PREFIXES = {"b", "r", "u", "f", "br", "rb", "fr", "rf"}
 _KEYWORD_MESSAGES = {
     "lambda": "lambda is not allowed",
     "if": "conditional expression is not allowed", "else": "conditional expression is not allowed",
@@ -255,6 +256,12 @@ def _number_token(text: str, i: int, tokens: list) -> int:
 def _name_token(text: str, i: int, tokens: list) -> int:
     end = _IDENTIFIER.match(text, i).end()
     word = text[i:end]
+    if end < len(text) and text[end] in "'\"" and word.lower() in _STRING_PREFIXES:
+        close = text.find(text[end], end + 1)
+        close = len(text) if close < 0 else close + 1
+        tokens.append(_bad(text, i, close, "only real numbers are allowed as constants, not "
+                           f"the string {_quote(text[i:close])}"))
+        return close
     if end < len(text) and not text[end].isascii() and text[end].isidentifier():
         word = _word_at(text, i)
         tokens.append(_bad(text, i, i + len(word), f"names must be ASCII: {_quote(word)}"))
@@ -487,7 +494,8 @@ class _Parser:
     def push_frame(self, frame: _Frame) -> None:
         self.open += 1
         if self.open > MAX_NESTING:
-            raise ScoresymInputError(f"too many nested parentheses (more than {MAX_NESTING})")
+            raise ScoresymInputError(f"expression is nested too deeply: too many nested "
+                                     f"parentheses (more than {MAX_NESTING})")
         self.stack.append(frame)
 
     def apply(self, token: Token) -> None:
@@ -519,12 +527,15 @@ def _unexpected_message(token: Token, wanted: str, text: str) -> str:
     where = f"at column {token.start + 1}"
     if token.kind == "end":
         return f"invalid expression syntax {where}: the expression ends where {wanted} is expected"
+    rest = _quote(text[token.start:])
     if token.text == "[":
         return (f"subscripts are not allowed: {_quote(text[max(0, token.start - 20):])}"
-                if wanted == "an operator" else "lists are not allowed")
+                if wanted == "an operator" else f"lists are not allowed: {rest}")
     special = {"^": "operator '^' is not allowed; use ** for powers",
-               "{": "dicts and sets are not allowed", "=": "assignment is not allowed",
-               ":=": "assignment expression is not allowed",
+               "{": f"dicts and sets are not allowed: {rest}",
+               "=": f"assignment is not allowed: {_quote(text)}",
+               ":=": f"assignment expression is not allowed: {_quote(text)}",
+               "...": "the Ellipsis '...' is not allowed",
                ".": "attribute access is not allowed"}
     if token.text in special:
         return special[token.text]
@@ -609,7 +620,8 @@ class _Builder:
         return sympy.Rational(*exact.as_integer_ratio())
 
     def finish(self, value: _Value) -> sympy.Expr:
-        """The SymPy expression of a value, closing its chain if it has one."""
+        """The SymPy expression of a value, closing its chain if it has one (a product or sum
+        of constants is held to the digit limit, like a power)."""
         if value.chain == "add":
             value.expr, value.chain = sympy.Add(*value.expr), ""
         elif value.chain == "mul":
@@ -618,6 +630,14 @@ class _Builder:
             if denominators:
                 expr = expr / sympy.Mul(*denominators)
             value.expr, value.chain = expr, ""
+        else:
+            return value.expr
+        for number in (value.expr, *value.expr.args):  # the chain's own numbers
+            if number.is_Rational and _rational_digits(number) > MAX_DIGITS:
+                raise ScoresymInputError(
+                    f"constant too large: {_quote(self.piece(value))} (about "
+                    f"{_digit_count(_rational_digits(number))} digits; the limit is "
+                    f"{MAX_DIGITS}, Python's own)")
         return value.expr
 
     def binary(self, op: str, left: _Value, right: _Value) -> _Value:
@@ -684,6 +704,11 @@ def _power_digits(base: sympy.Rational, exponent: sympy.Rational) -> float:
         return abs(float(exponent)) * log_base
     except OverflowError:
         return math.inf
+
+
+def _rational_digits(r: sympy.Rational) -> float:
+    """Decimal digits of the larger of r's numerator and denominator, without printing them."""
+    return max(abs(int(r.p)).bit_length(), int(r.q).bit_length()) * math.log10(2)
 
 
 def _digit_count(digits: float) -> str:
@@ -794,3 +819,25 @@ def _short(part: sympy.Expr) -> str:
     text = str(part)
     return text if len(text) <= 40 else sympy.N(part, 3).__str__() if part.is_Number \
         else _quote(text, 40)
+
+
+def require_shallow(expr: sympy.Expr, what: str) -> None:
+    """Refuse a SymPy expression nested deeper than MAX_DEPTH levels (SymPy's own algorithms
+    recurse on the tree and would fail with RecursionError), measured without recursion.
+
+    >>> x = sympy.Symbol("x")
+    >>> e = x
+    >>> for _ in range(150):
+    ...     e = sympy.sin(e)
+    >>> require_shallow(e, "log_density")
+    Traceback (most recent call last):
+    ...
+    scoresym.errors.ScoresymInputError: log_density is nested too deeply (more than 100 levels)
+    """
+    stack = [(expr, 0)]
+    while stack:
+        node, depth = stack.pop()
+        if depth > MAX_DEPTH:
+            raise ScoresymInputError(f"{what} is nested too deeply (more than {MAX_DEPTH} "
+                                     "levels)")
+        stack.extend((arg, depth + 1) for arg in node.args)

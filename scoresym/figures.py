@@ -32,6 +32,7 @@ from .checks.stein import stein_sides  # noqa: E402
 from .checks.fields import vector_field  # noqa: E402
 from .estimate import fit  # noqa: E402
 from .losses import dsm_loss, loss_gradient, ssm_loss  # noqa: E402
+from .outputs import atomic_file, output_folder  # noqa: E402
 
 #: Okabe-Ito, safe for the common colour-vision deficiencies.
 PALETTE = ["#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000"]
@@ -411,25 +412,31 @@ def stein_running_means(n: int = 20_000, seed=0):
 # --- writing them all ---------------------------------------------------------------------------
 
 def save(fig, folder: Path, name: str) -> list:
-    """name.pdf and name.png in folder, without timestamps."""
-    paths = [folder / f"{name}.pdf", folder / f"{name}.png"]
-    fig.savefig(paths[0], metadata={"CreationDate": None, "ModDate": None})
-    fig.savefig(paths[1], metadata={"Software": None})
-    plt.close(fig)
+    """name.pdf and name.png in folder, without timestamps, each written atomically and never
+    through a symbolic link (see :mod:`scoresym.outputs`)."""
+    metadata = {".pdf": {"CreationDate": None, "ModDate": None}, ".png": {"Software": None}}
+    paths = []
+    try:
+        for suffix, meta in metadata.items():
+            with atomic_file(folder, name + suffix) as tmp:
+                fig.savefig(tmp, metadata=meta)
+            paths.append(Path(folder) / (name + suffix))
+    finally:
+        plt.close(fig)
     return paths
 
 
 def write_all(folder, quick: bool = False, seed=0) -> list:
     """Every figure (PDF and PNG) and the animation (GIF) in ``folder``; returns the paths."""
-    folder = Path(folder)
-    folder.mkdir(parents=True, exist_ok=True)
+    folder = output_folder(folder)
     paths = []
     fig, runs = esm_against_dsm(seed=seed, quick=quick)
     paths += save(fig, folder, "esm_vs_dsm")
     paths += save(score_field(runs["DSM"], seed=seed, quick=quick), folder, "score_field")
     paths += save(hyvarinen_terms(seed=seed), folder, "hyvarinen_terms")
-    paths.append(hyvarinen_animation(folder / "hyvarinen_terms.gif", seed=seed,
-                                     frames=10 if quick else 40))
+    with atomic_file(folder, "hyvarinen_terms.gif") as tmp:
+        hyvarinen_animation(tmp, seed=seed, frames=10 if quick else 40)
+    paths.append(folder / "hyvarinen_terms.gif")
     paths += save(dsm_noise_levels(seed=seed, quick=quick), folder, "dsm_noise_levels")
     paths += save(ssm_projections(seed=seed, quick=quick), folder, "ssm_projections")
     paths += save(dsm_gradient_limit(seed=seed, quick=quick), folder, "dsm_gradient_limit")

@@ -21,7 +21,8 @@ import sympy
 
 from .errors import ScoresymInputError
 from .expressions import (check_name, constant_value, describe_constant, parse_expression,
-                          require_double_constants, split_names, split_top_level)
+                          require_double_constants, require_shallow, split_names,
+                          split_top_level)
 from .operators import Operators, stabilize_log_sum_exp, tidy
 
 KINDS = ("density", "log", "energy")
@@ -102,6 +103,7 @@ class Model:
                 f"log_density must be a SymPy expression or a string, got {type(value).__name__}")
         if not isinstance(value, sympy.Expr) or isinstance(value, sympy.MatrixBase):
             raise ScoresymInputError(f"log_density must be a scalar expression, got {value}")
+        require_shallow(value, "log_density")
         undeclared = sorted(s.name for s in value.free_symbols - set(names.values()))
         if undeclared:
             raise ScoresymInputError(
@@ -211,16 +213,39 @@ class Model:
         exprs = [parse_expression(p, names) if isinstance(p, str) else sympy.sympify(p)
                  for p in parts]
         for e in exprs:
+            if not isinstance(e, sympy.Expr):
+                raise ScoresymInputError(f"the weight must be an expression, got {e!r}")
+            require_shallow(e, "the weight")
             stray = sorted(s.name for s in e.free_symbols if s not in set(self.variables))
             if stray:
                 raise ScoresymInputError(f"the weight may depend on the variables only, not on "
                                          f"{', '.join(stray)}")
+            require_double_constants(e, "the weight")
         if len(exprs) == 1:
             exprs = exprs * self.dim
         if len(exprs) != self.dim:
             raise ScoresymInputError(
                 f"weight has {len(exprs)} components, the model has d = {self.dim}")
+        for e in set(exprs):
+            self._require_nonnegative(e)
         return exprs
+
+    def _require_nonnegative(self, weight: sympy.Expr) -> None:
+        """A weight of generalized score matching weights squared errors: it must not be
+        negative anywhere in the domain (checked at points spread over it)."""
+        import numpy
+
+        from .compile import CompiledFunction
+
+        X = _spread_points(self, 41)
+        with numpy.errstate(all="ignore"):
+            values = CompiledFunction("weight", weight, self.variables, (), "scalar")(X)
+        negative = numpy.flatnonzero(values < 0)
+        if len(negative):
+            at = ", ".join(f"{v.name} = {X[negative[0], k]:.4g}"
+                           for k, v in enumerate(self.variables))
+            raise ScoresymInputError(f"the weight {weight} is negative at {at}: a weight must "
+                                     "be >= 0 over the whole domain")
 
     def sample(self, n: int, params: dict, seed=None):
         """n draws from the normalized density at ``params``, shape (n, d), where the model has
@@ -274,6 +299,26 @@ class Model:
     def _repr_latex_(self) -> str:
         return rf"$\log f({', '.join(sympy.latex(v) for v in self.variables)}) = " \
                rf"{sympy.latex(self.log_density)}$"
+
+
+def _spread_points(model, n: int):
+    """n points inside the domain, spread over several scales: (n, d)."""
+    import numpy
+
+    columns = []
+    for k, v in enumerate(model.variables):
+        lo, hi = (float(b) for b in model.domain[v])
+        if numpy.isinf(lo) and numpy.isinf(hi):
+            column = numpy.concatenate([-numpy.logspace(-3, 3, n // 2),
+                                        numpy.logspace(-3, 3, n - n // 2)])
+        elif numpy.isinf(hi):
+            column = lo + numpy.logspace(-6, 3, n)
+        elif numpy.isinf(lo):
+            column = hi - numpy.logspace(-6, 3, n)
+        else:
+            column = lo + (hi - lo) * numpy.linspace(1e-6, 1 - 1e-6, n)
+        columns.append(numpy.roll(column, 7 * k))  # coordinates not all small together
+    return numpy.column_stack(columns)
 
 
 def clean_log(f: sympy.Expr) -> sympy.Expr:

@@ -3,7 +3,10 @@
 Invariant: a row passes when the check's verdict equals the expected one. Checks are expected to
 pass except where the mathematics says they must not: for a model whose boundary term p s does not
 vanish (``Builtin.hyvarinen_valid`` is False, e.g. the exponential density on (0, oo)), the
-boundary and Fisher checks are expected to fail, and a row passes only if they do.
+boundary and Fisher checks are expected to fail, and a row passes only if they do. A check that
+could not run reaches no verdict: its row has status "error" and never passes, whatever was
+expected. An unexpected exception inside a check (a bug) is kept in its row as an internal error,
+so the rest of the table is never lost.
 
 >>> rows = run_suite(["gaussian_1d"], quick=True, seed=0)
 >>> all(row.passed for row in rows)
@@ -22,7 +25,7 @@ from . import zoo
 from .errors import ScoresymInputError
 from .estimate import fit
 from .checks.finite_differences import probe_points
-from .sampling import inverse_cdf_sample
+from .sampling import with_numerical_sampler
 from .checks import (CheckResult, check_autodiff, check_boundary, check_dsm_gaussian_variance,
                      check_dsm_limit, check_finite_differences, check_fisher, check_hutchinson,
                      check_ssm_esm, check_stein, check_trace_variance)
@@ -30,30 +33,42 @@ from .checks import (CheckResult, check_autodiff, check_boundary, check_dsm_gaus
 
 @dataclass
 class Row:
-    """One check on one model: its result and whether that is the expected outcome."""
+    """One check on one model: its result (or why it could not run) and whether that is the
+    expected outcome."""
 
     model: str
     check: str
-    result: CheckResult
+    result: CheckResult | None
     expected_ok: bool = True
+    error: str | None = None      # why the check could not run
+    internal: bool = False        # the error is a bug in scoresym, not a property of the model
+    traceback: str | None = None  # of an internal error, for ``scoresym --debug``
 
     @property
     def passed(self) -> bool:
-        return self.result.ok == self.expected_ok
+        return self.error is None and self.result.ok == self.expected_ok
 
     @property
     def status(self) -> str:
+        if self.error is not None:
+            return "error"
         if not self.passed:
             return "FAIL"
         return "pass" if self.expected_ok else "pass (fails as it must)"
 
     def as_dict(self) -> dict:
+        """The row for JSON: numbers as floats (non-finite ones are made null with a reason by
+        :func:`scoresym.report.json_safe`)."""
+        row = {"model": self.model, "check": self.check, "status": self.status,
+               "expected_ok": self.expected_ok, "passed": self.passed}
+        if self.error is not None:
+            return {**row, "error": self.error, "internal": self.internal}
         r = self.result
         number = lambda v: None if v is None else float(v)  # noqa: E731
-        return {"model": self.model, "check": self.check, "name": r.name, "lhs": number(r.lhs),
-                "rhs": number(r.rhs), "error": number(r.error), "tolerance": number(r.tolerance),
+        return {**row, "name": r.name, "lhs": number(r.lhs), "rhs": number(r.rhs),
+                "error": number(r.error), "tolerance": number(r.tolerance),
                 "stderr": number(r.stderr), "method": r.method, "ok": r.ok,
-                "expected_ok": self.expected_ok, "passed": self.passed}
+                "reason": r.details.get("reason")}
 
 
 def perturbed(params: dict) -> dict:
@@ -120,22 +135,25 @@ def check_fit(b, n: int, seed) -> CheckResult:
                        lhs_label=f"{worst} estimate", rhs_label="truth")
 
 
-def _run(check: str, thunk) -> CheckResult:
-    """The check's result, or a failed result that carries the error when it could not run
-    (for example a non-integrable integrand: the Gamma's Hyvarinen objective is infinite)."""
+def _row(name: str, check: str, thunk, expected: bool) -> Row:
+    """Run one check: its result, or the reason it could not run (an internal error when the
+    exception is not one scoresym raises on purpose)."""
     try:
-        return thunk()
+        return Row(name, check, thunk(), expected)
     except ScoresymInputError as error:
-        nan = float("nan")
-        return CheckResult(check, nan, nan, nan, 0.0, method="error",
-                           details={"error": str(error)})
+        return Row(name, check, None, expected, error=str(error))
+    except Exception as error:  # a bug: keep it in the table, report it, exit 3
+        import traceback
+
+        return Row(name, check, None, expected, error=f"internal error: "
+                   f"{type(error).__name__}: {error}", internal=True,
+                   traceback=traceback.format_exc())
 
 
 def user_builtin(model, params: dict, weight=None):
     """A user's model as a suite entry, claimed valid: a 1-D model without a sampler gets the
     numerical inverse-CDF sampler."""
-    if model.sampler is None and model.dim == 1:
-        model.sampler = lambda rng, n, p: inverse_cdf_sample(model, p, n, rng)
+    with_numerical_sampler(model)
     return zoo.Builtin(model.name or "model", model, dict(params), "user density",
                        fit_weight=weight)
 
@@ -152,7 +170,7 @@ def run_suite(names=None, quick: bool = False, seed=0, progress: Callable = None
     for k, (name, check, thunk, expected) in enumerate(plan):
         if progress:
             progress(name, check, k, len(plan))
-        rows.append(Row(name, check, _run(check, thunk), expected))
+        rows.append(_row(name, check, thunk, expected))
     if not builtins and len(names) == len(zoo.names()):
         A = np.array([[2.0, 0.5, -0.3], [0.5, 1.0, 0.2], [-0.3, 0.2, 0.7]])
         for projection in ("rademacher", "gaussian", "sphere"):
@@ -161,32 +179,56 @@ def run_suite(names=None, quick: bool = False, seed=0, progress: Callable = None
     return rows
 
 
-def write_report(rows: list, folder) -> tuple:
-    """report.md (the table, with any error messages) and report.json in ``folder``."""
-    import json
-    from pathlib import Path
+def counts(rows: list) -> dict:
+    """{"passed", "failed", "errors"}: rows as expected, rows with the wrong verdict, rows that
+    reached no verdict."""
+    errors = sum(row.error is not None for row in rows)
+    passed = sum(row.passed for row in rows)
+    return {"passed": passed, "failed": len(rows) - passed - errors, "errors": errors}
 
-    folder = Path(folder)
-    folder.mkdir(parents=True, exist_ok=True)
-    failed = [row for row in rows if not row.passed]
-    lines = ["# scoresym verify", "", f"{len(rows) - len(failed)} passed, {len(failed)} failed",
-             "", "| model | check | lhs | rhs | abs diff | tolerance | method | status |",
+
+def summary_line(rows: list) -> str:
+    """ "87 passed, 0 failed" (and ", 2 could not run" when some could not)."""
+    c = counts(rows)
+    tail = f", {c['errors']} could not run" if c["errors"] else ""
+    return f"{c['passed']} passed, {c['failed']} failed{tail}"
+
+
+def report_json(rows: list) -> str:
+    """The rows and their counts as strict JSON (no NaN or Infinity tokens)."""
+    from .report import to_json
+
+    return to_json({"rows": [row.as_dict() for row in rows], **counts(rows)}, indent=1)
+
+
+def report_markdown(rows: list) -> str:
+    """The table in Markdown, with the reasons of checks that could not run."""
+    lines = ["# scoresym verify", "", summary_line(rows), "",
+             "| model | check | lhs | rhs | abs diff | tolerance | method | status |",
              "|---|---|---|---|---|---|---|---|"]
-    for row in rows:
-        r = row.result
-        lines.append(f"| {row.model} | {row.check} | {r.lhs:.6g} | {r.rhs:.6g} | {r.error:.2e} "
-                     f"| {r.tolerance:.2e} | {r.method} | {row.status} |")
-    errors = [(row, row.result.details["error"]) for row in rows
-              if "error" in row.result.details]
+    lines += ["| " + " | ".join(_cells(row)) + " |" for row in rows]
+    errors = [row for row in rows if row.error is not None]
     if errors:
         lines += ["", "## Checks that could not run", ""]
-        lines += [f"- {row.model} / {row.check}: {message}" for row, message in errors]
-    markdown, data = folder / "report.md", folder / "report.json"
-    markdown.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    data.write_text(json.dumps({"rows": [row.as_dict() for row in rows],
-                                "passed": len(rows) - len(failed), "failed": len(failed)},
-                               indent=1), encoding="utf-8")
-    return markdown, data
+        lines += [f"- {row.model} / {row.check}: {row.error}" for row in errors]
+    return "\n".join(lines) + "\n"
+
+
+def write_report(rows: list, folder) -> tuple:
+    """report.md and report.json in ``folder`` (see :mod:`scoresym.outputs`: written atomically,
+    never through a symbolic link); returns their paths."""
+    from .outputs import write_text
+
+    return (write_text(folder, "report.md", report_markdown(rows)),
+            write_text(folder, "report.json", report_json(rows) + "\n"))
+
+
+def _cells(row: Row) -> list:
+    if row.error is not None:
+        return [row.model, row.check, "", "", "", "", "error", row.status]
+    r = row.result
+    return [row.model, row.check, f"{r.lhs:.6g}", f"{r.rhs:.6g}", f"{r.error:.2e}",
+            f"{r.tolerance:.2e}", _short(r.method), row.status]
 
 
 def format_rows(rows: list) -> str:
@@ -195,9 +237,9 @@ def format_rows(rows: list) -> str:
               f"{'tolerance':>9}  {'method':<8} status")
     lines = [header, "-" * len(header)]
     for row in rows:
-        r = row.result
-        lines.append(f"{row.model:<20} {row.check:<19} {r.lhs:>12.6g} {r.rhs:>12.6g} "
-                     f"{r.error:>9.2e} {r.tolerance:>9.2e}  {_short(r.method):<8} {row.status}")
+        model, check, lhs, rhs, diff, tolerance, method, status = _cells(row)
+        lines.append(f"{model:<20} {check:<19} {lhs:>12} {rhs:>12} {diff:>9} {tolerance:>9}  "
+                     f"{method:<8} {status}")
     return "\n".join(lines)
 
 
