@@ -118,3 +118,89 @@ def test_check_command(argv, status, fragment, capsys):
 def test_check_command_names_a_missing_parameter(capsys):
     assert cli.main(["check", "stein", "gaussian_1d", "--at", "mu=1"]) == 2
     assert "missing parameter(s): s2" in capsys.readouterr().err
+
+
+def test_verify_writes_nothing_without_out(capsys, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    assert cli.main(["verify", "--quick", "--model", "gaussian_1d"]) == 0
+    assert list(tmp_path.iterdir()) == []
+    assert "report:" not in capsys.readouterr().out
+
+
+def test_a_check_that_cannot_run_is_an_error_row_and_never_a_pass(monkeypatch, capsys, tmp_path):
+    """Regression: an error was counted as "pass (fails as it must)"."""
+    from scoresym import verify
+    from scoresym.errors import ScoresymInputError
+
+    def cannot_run(*args, **kwargs):
+        raise ScoresymInputError("quadrature did not converge")
+
+    monkeypatch.setattr(verify, "check_fisher", cannot_run)
+    assert cli.main(["verify", "--quick", "--model", "exponential", "--json", "--out",
+                     str(tmp_path)]) == 1
+    report = json.loads(capsys.readouterr().out)
+    row = next(r for r in report["rows"] if r["check"] == "fisher")
+    assert row["status"] == "error" and row["passed"] is False and not row["expected_ok"]
+    assert row["error"] == "quadrature did not converge" and report["errors"] == 1
+    assert "## Checks that could not run" in (tmp_path / "report.md").read_text()
+
+
+def test_a_bug_inside_a_check_keeps_the_table_and_exits_three(monkeypatch, capsys):
+    from scoresym import verify
+
+    def bug(*args, **kwargs):
+        raise ZeroDivisionError("a planted bug")
+
+    monkeypatch.setattr(verify, "check_boundary", bug)
+    assert cli.main(["verify", "--quick", "--model", "gaussian_1d"]) == 3
+    captured = capsys.readouterr()
+    assert "finite differences" in captured.out and "error" in captured.out
+    assert captured.err.count("\n") == 1 and "internal error" in captured.err
+    assert "ZeroDivisionError: a planted bug" in captured.err
+
+
+def test_the_gamma_fisher_row_is_a_verdict_not_an_error(capsys):
+    """Its expectations are infinite at x -> 0, which the check proves: a failure, as the
+    mathematics says, with the reason in the JSON (null for the non-finite numbers)."""
+    assert cli.main(["verify", "--quick", "--model", "gamma", "--json"]) == 0
+    text = capsys.readouterr().out
+    assert "NaN" not in text and "Infinity" not in text
+    row = next(r for r in json.loads(text)["rows"] if r["check"] == "fisher")
+    assert row["status"] == "pass (fails as it must)" and row["lhs"] is None
+    assert "E[implicit] is infinite" in row["reason"] and row["nonfinite"]["error"] == "inf"
+
+
+DASH_CASES = [
+    (["derive", "-x**2/2", "--variables", "x", "--kind", "log"], 0, "1. The model"),
+    (["check", "stein", "-x**2/2", "--variables", "x", "--kind", "log", "--test-function",
+      "-x"], 0, "g=-x"),
+    (["check", "boundary", "exp(-lam*x)", "--variables", "x", "--params", "lam",
+      "--positive", "lam", "--domain", "x=0:oo", "--at", "lam=1", "--test-function", "-x"], 0,
+     ": ok"),
+    (["derive", "gaussian_1d", "--identity", "dsm", "--check", "mu=0,s2=1", "--sigma", "-1"], 2,
+     ""),
+]
+
+
+@pytest.mark.parametrize("argv, status, fragment", DASH_CASES)
+def test_expressions_and_numbers_may_start_with_a_dash(argv, status, fragment, capsys):
+    assert cli.main(argv) == status
+    captured = capsys.readouterr()
+    assert fragment in captured.out
+    if status == 2:
+        assert "--sigma: must be a positive finite number, got '-1'" in captured.err
+        assert captured.err.count("\n") == 1
+
+
+def test_check_takes_the_users_own_samples(tmp_path, capsys):
+    import numpy as np
+
+    rng = np.random.default_rng(0)
+    np.save(tmp_path / "own.npy", rng.standard_normal((4000, 1)))
+    np.save(tmp_path / "other.npy", 2 + rng.standard_normal((4000, 1)))
+    base = ["check", "stein", "exp(-x**2/2)", "--variables", "x", "--method", "mc",
+            "--test-function", "x**2", "--samples"]
+    assert cli.main(base + [str(tmp_path / "own.npy")]) == 0
+    assert "samples" not in capsys.readouterr().err
+    assert cli.main(base + [str(tmp_path / "other.npy")]) == 1  # draws of N(2, 1), not N(0, 1)
+    assert cli.main(["check", "autodiff", "exp(-x**2/2)", "--variables", "x"]) == 0

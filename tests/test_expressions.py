@@ -76,7 +76,10 @@ HOSTILE = [
     ("x; import os", "invalid expression syntax"),
     ("x := 1", "assignment expression is not allowed"),
     ("9" * 5000, "too many digits"),
-    ("(" * 300 + "x" + ")" * 300, "too many nested parentheses"),
+    ("(" * 300 + "x" + ")" * 300, "nested too deeply: too many nested parentheses"),
+    ("10**2000 * 10**2000 * 10**2000 * x", "constant too large"),
+    ("b'x' * x", "not the string \"b'x'\""),
+    ("...*x", "Ellipsis"),
     ("x" * 30_000, "too long"),
 ]
 

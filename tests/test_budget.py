@@ -1,0 +1,75 @@
+"""Time budgets: a block stops at its budget, nested budgets keep the earliest deadline, and a
+timer the caller had running still fires on time and is restored."""
+
+import signal
+import time
+
+import pytest
+
+from scoresym.budget import OverBudget, time_limit
+
+
+def spin(seconds: float) -> None:
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:
+        pass
+
+
+def test_a_block_over_its_budget_is_stopped_near_the_budget():
+    start = time.monotonic()
+    with pytest.raises(OverBudget):
+        with time_limit(0.2):
+            spin(5)
+    assert 0.15 < time.monotonic() - start < 1.0
+
+
+def test_a_block_within_its_budget_finishes_and_leaves_no_timer():
+    with time_limit(1.0):
+        spin(0.01)
+    assert signal.getitimer(signal.ITIMER_REAL) == (0.0, 0.0)
+
+
+def test_an_outer_budget_that_runs_out_first_belongs_to_the_outer_block():
+    caught = []
+    with pytest.raises(OverBudget):
+        with time_limit(0.2):
+            try:
+                with time_limit(10.0):
+                    spin(5)
+            except OverBudget:
+                caught.append("inner")
+                raise
+    assert caught == []  # the inner block's except saw the outer expiry pass through
+
+
+def test_an_inner_budget_does_not_extend_the_outer_one():
+    start = time.monotonic()
+    with pytest.raises(OverBudget):
+        with time_limit(0.2):
+            with time_limit(0.1):
+                spin(0.05)
+            spin(5)
+    assert time.monotonic() - start < 1.0
+
+
+def test_a_callers_own_alarm_still_fires_and_is_restored():
+    fired = []
+
+    def handler(signum, frame):
+        fired.append(time.monotonic())
+
+    previous = signal.signal(signal.SIGALRM, handler)
+    try:
+        start = time.monotonic()
+        signal.setitimer(signal.ITIMER_REAL, 0.3)
+        with time_limit(5.0):
+            spin(0.5)  # the caller's alarm falls inside our budget
+        assert fired and 0.25 < fired[0] - start < 0.45
+        signal.setitimer(signal.ITIMER_REAL, 0.3)
+        with time_limit(5.0):
+            spin(0.05)
+        assert signal.getitimer(signal.ITIMER_REAL)[0] > 0.1  # still pending after our block
+        assert signal.getsignal(signal.SIGALRM) is handler
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
