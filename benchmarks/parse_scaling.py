@@ -22,6 +22,7 @@ import sympy
 from scaling import median_time
 
 from scoresym.expressions import MAX_LENGTH, parse_expression
+from scoresym.outputs import output_folder, write_text
 
 X = sympy.Symbol("x", real=True)
 SHAPES = {  # name: (the string of k terms, the same expression built by SymPy directly)
@@ -86,8 +87,7 @@ def main() -> None:
     text = markdown(rows(args.repeats))
     print(text)
     if args.out:
-        args.out.mkdir(parents=True, exist_ok=True)
-        (args.out / "parse_scaling.md").write_text(text + "\n", encoding="utf-8")
+        write_text(output_folder(args.out), "parse_scaling.md", text + "\n")
 
 
 if __name__ == "__main__":

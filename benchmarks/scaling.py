@@ -26,6 +26,7 @@ import numpy as np
 
 from scoresym import fit, zoo
 from scoresym.losses import esm_loss
+from scoresym.outputs import atomic_file, output_folder
 
 
 def handwritten(X, W):
@@ -143,7 +144,8 @@ def plot(rows, path: Path) -> None:
         b.set(yscale="log", xlabel="dimension $d$", ylabel="time ratio (Hyvarinen integrand)")
         b.axhline(1, color="0.6", linewidth=0.8)
         b.legend(frameon=False)
-        fig.savefig(path, metadata={"Software": None})
+        with atomic_file(path.parent, path.name) as tmp:
+            fig.savefig(tmp, metadata={"Software": None})
 
 
 def main() -> None:
@@ -183,8 +185,7 @@ def main() -> None:
     for d, p, cold, warm in gaussian_fits(args.fit_dims):
         print(f"| {d} | {p} | {cold:.2f} | {warm:.3f} |")
     if args.out is not None:
-        args.out.mkdir(parents=True, exist_ok=True)
-        path = args.out / "scaling.png"
+        path = output_folder(args.out) / "scaling.png"
         plot(rows, path)
         print(f"\nwrote {path}")
 

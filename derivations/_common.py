@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 from scoresym.derivation import report
+from scoresym.outputs import output_folder, write_text
 
 
 def publish(script: str, sections: list) -> None:
@@ -32,9 +33,7 @@ def publish(script: str, sections: list) -> None:
             print(f"  step {r.details['step']}: {r}{tag}")
         for step, title, reason in results.skipped:
             print(f"  step {step}: {title}: not checked ({reason})")
-    if out is not None:
-        out.mkdir(parents=True, exist_ok=True)
-        path = out / f"{stem}.md"
-        path.write_text(text, encoding="utf-8")
+    if out is not None:  # inside --out only, atomically, never through a symbolic link
+        path = write_text(output_folder(out), f"{stem}.md", text)
         print(f"wrote {path}")
     sys.exit(1 if unexpected else 0)

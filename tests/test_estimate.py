@@ -181,3 +181,21 @@ def test_fit_command_line(tmp_path, capsys):
     assert "score matching (optimize)" in out and "95% interval" in out
     assert cli.main(["fit", "gaussian_1d", "--data", str(tmp_path / "none.csv")]) == 2
     assert "no such file" in capsys.readouterr().err
+
+
+def test_a_banana_typed_without_positivity_fits_within_its_time_budgets():
+    """Regression: sympy.solve ran for minutes on this polynomial objective (now it is cut off
+    at closed_form.SOLVE_BUDGET and the fit optimizes), and the search started at s = t = 0,
+    where the objective is infinite (now it starts where it is finite)."""
+    import time
+
+    m = ss.Model.from_string("exp(-x**2/(2*s) - (y - b*x**2)**2/(2*t))", "x y", "s b t")
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal(2000)
+    X = np.column_stack([x, 0.5 * x**2 + 0.7 * rng.standard_normal(2000)])
+    start = time.perf_counter()
+    r = ss.fit(m, X)
+    assert time.perf_counter() - start < 30
+    assert r.converged and r.method == "optimize"
+    for name, truth in {"s": 1.0, "b": 0.5, "t": 0.49}.items():
+        assert abs(r.params[name] - truth) < 4 * r.stderr[name], (name, r.params, r.stderr)

@@ -211,3 +211,15 @@ def test_fisher_between_different_families():
     model = zoo.get("gaussian_1d")
     r = check_fisher(data.model, data.truth, model.model, {"mu": 0.2, "s2": 1.5}, method="quad")
     assert r.ok and r.details["explicit"] > 0
+
+
+def test_fisher_proves_an_infinite_expectation_and_fails_with_the_reason():
+    """Gamma(k = 1.5): the Hyvarinen integrand behaves like -c/x^2 at 0 while p ~ x^0.5, so
+    E[h] is infinite: the check says so (a verdict), where quadrature alone could only fail."""
+    b = zoo.get("gamma")
+    r = check_fisher(b.model, b.truth, b.model, {"k": 1.9, "lam": 2.5}, method="quad")
+    assert not r.ok and r.method == "quad"
+    assert "E[implicit] is infinite: (x)*f*h -> -oo as x -> 0" in r.details["reason"]
+    # with k = 4 every expectation is finite and the identity holds
+    assert check_fisher(b.model, {"k": 4.0, "lam": 2.0}, b.model, {"k": 4.5, "lam": 2.5},
+                        method="quad").ok
