@@ -21,7 +21,7 @@ import sympy
 
 from scaling import median_time
 
-from scoresym.expressions import MAX_LENGTH, parse_expression
+from scoresym.symbolic.expressions import MAX_LENGTH, parse_expression
 from scoresym.outputs import output_folder, write_text
 
 X = sympy.Symbol("x", real=True)

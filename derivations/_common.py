@@ -6,7 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from scoresym.derivation import report
+from scoresym.derive.derivation import report
 from scoresym.outputs import output_folder, write_text
 
 

@@ -10,7 +10,7 @@ import sympy
 from _common import publish
 
 import scoresym as ss
-from scoresym.closed_form import stationary_point
+from scoresym.symbolic.closed_form import stationary_point
 
 builtin = ss.zoo.gaussian_full(2)
 m = builtin.model

@@ -10,7 +10,7 @@ True
 """
 
 from . import checks, zoo
-from .derivation import Derivation, Step
+from .derive.derivation import Derivation, Step
 from .derive import derive
 from .checks import (CheckResult, check_autodiff, check_boundary, check_finite_differences,
                      check_fisher, check_stein)

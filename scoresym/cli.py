@@ -211,7 +211,7 @@ CHECKS = ("stein", "boundary", "fisher", "autodiff", "finite-differences")
 def cmd_check(args) -> int:
     from . import checks
     from .datafiles import load_points
-    from .sampling import with_numerical_sampler
+    from .numerics.sampling import with_numerical_sampler
 
     m = model_from_args(args)
     params = parse_assignments(args.at or "", "--at")

@@ -30,10 +30,10 @@ import scipy.optimize
 import sympy
 
 from .checks.boundary import edge_limits, exact_values, symbolic_edge_terms
-from .closed_form import stationary_point
-from .compile import CompiledFunction, as_points, scalar_param
+from .symbolic.closed_form import stationary_point
+from .codegen.functions import CompiledFunction, as_points, scalar_param
 from .errors import ScoresymInputError
-from .operators import weighted_hyvarinen
+from .symbolic.operators import weighted_hyvarinen
 
 METHODS = ("auto", "closed_form", "optimize")
 
@@ -396,7 +396,7 @@ def maximum_likelihood(m, X, init=None, fixed=None) -> FitResult:
     >>> bool(abs(r.params["mu"] - X.mean()) < 1e-6 and abs(r.params["s2"] - X.var()) < 1e-6)
     True
     """
-    from .checks.expectation import integrate_over_domain, log_density_peak
+    from .numerics.expectation import integrate_over_domain, log_density_peak
 
     X = as_points(X, m.dim)
     _check_data(m, X)

@@ -35,7 +35,7 @@ import autograd
 import autograd.numpy as anp
 import numpy
 
-from .compile import as_points, is_traced, scalar_param
+from .codegen.functions import as_points, is_traced, scalar_param
 from .errors import ScoresymInputError
 from .model import Model
 from .randomness import generator

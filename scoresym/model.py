@@ -20,10 +20,8 @@ from functools import cached_property
 import sympy
 
 from .errors import ScoresymInputError
-from .expressions import (check_name, constant_value, describe_constant, parse_expression,
-                          require_double_constants, require_shallow, split_names,
-                          split_top_level)
-from .operators import Operators, stabilize_log_sum_exp, tidy
+from .symbolic.expressions import (check_name, constant_value, describe_constant, parse_expression, require_double_constants, require_shallow, split_names, split_top_level)
+from .symbolic.operators import Operators, stabilize_log_sum_exp, tidy
 
 KINDS = ("density", "log", "energy")
 
@@ -235,7 +233,7 @@ class Model:
         negative anywhere in the domain (checked at points spread over it)."""
         import numpy
 
-        from .compile import CompiledFunction
+        from .codegen.functions import CompiledFunction
 
         X = _spread_points(self, 41)
         with numpy.errstate(all="ignore"):
@@ -255,7 +253,7 @@ class Model:
                 f"model {self.name or self.log_density} has no sampler: pass samples")
         import numpy
 
-        from .compile import param_values
+        from .codegen.functions import param_values
         from .randomness import generator
 
         if isinstance(n, bool) or not isinstance(n, (int, numpy.integer)) or n < 1:
@@ -279,7 +277,7 @@ class Model:
         array([[0.5],
                [0. ]])
         """
-        from .compile import CompiledModel
+        from .codegen.functions import CompiledModel
 
         key = (backend, bool(fast))
         if key not in self._compiled:

@@ -8,7 +8,7 @@ import sys
 import pytest
 
 from scoresym import cli, zoo
-from scoresym.compile import CompiledFunction
+from scoresym.codegen.functions import CompiledFunction
 
 
 def test_verify_quick_passes_on_every_builtin_and_writes_its_report(capsys, tmp_path):

@@ -9,7 +9,7 @@ import sympy
 from scoresym import Model, ScoresymInputError, zoo
 from scoresym.checks import check_finite_differences
 from scoresym.checks.finite_differences import probe_points
-from scoresym.compile import CompiledFunction
+from scoresym.codegen.functions import CompiledFunction
 
 # Every built-in model, plus larger dimensions of the families that have them.
 BUILTINS = {b.name: b for b in zoo.all_builtins() + [zoo.gaussian_full(5), zoo.logcosh(6)]}

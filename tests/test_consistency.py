@@ -13,7 +13,7 @@ from scoresym.checks.autodiff import check_autodiff
 from scoresym.checks.consistency import (check_dsm_gaussian_variance, check_dsm_limit,
                                          check_hutchinson, check_ssm_esm, check_trace_variance,
                                          hutchinson_variance)
-from scoresym.compile import CompiledFunction
+from scoresym.codegen.functions import CompiledFunction
 
 
 @pytest.mark.parametrize("name", zoo.names())

@@ -7,7 +7,7 @@ import pytest
 import sympy
 
 from scoresym import Model, ScoresymInputError
-from scoresym.expressions import check_name, parse_expression
+from scoresym.symbolic.expressions import check_name, parse_expression
 
 x = sympy.Symbol("x", real=True)
 mu = sympy.Symbol("mu", real=True)
@@ -136,7 +136,7 @@ def test_constants_that_are_not_usable_real_numbers_are_refused_at_once(text, fr
 def test_digit_limit_is_pythons_own():
     import sys
 
-    from scoresym.expressions import MAX_DIGITS
+    from scoresym.symbolic.expressions import MAX_DIGITS
 
     assert MAX_DIGITS == (sys.get_int_max_str_digits() or 4300)
     assert parse_expression("10**4000 * x", NAMES) == sympy.Integer(10) ** 4000 * x

@@ -6,7 +6,7 @@ import sympy
 
 from scoresym import Model, zoo
 from scoresym.checks.finite_differences import probe_points
-from scoresym.fastpath import linear_structure
+from scoresym.codegen.fastpath import linear_structure
 
 OPERATORS = ("log_density", "score", "hessian", "laplacian", "hyvarinen")
 

@@ -7,7 +7,7 @@ import sympy
 from scoresym import Model, zoo
 from scoresym.checks import CheckResult, check_finite_differences
 from scoresym.checks.finite_differences import fd_gradient, fd_hessian
-from scoresym.compile import CompiledFunction
+from scoresym.codegen.functions import CompiledFunction
 
 
 def tampered(builtin, quantity, expr_of):

@@ -25,7 +25,7 @@ from hypothesis import HealthCheck, assume, given, note, settings
 from hypothesis import strategies as st
 
 from scoresym import Model, ScoresymInputError
-from scoresym.expressions import FUNCTIONS
+from scoresym.symbolic.expressions import FUNCTIONS
 
 BUDGET = 10.0  # seconds per example
 POINTS = np.array([[0.3, -0.7], [1.1, 0.4], [-1.5, 2.0]])

@@ -14,7 +14,7 @@ from .consistency import (check_dsm_gaussian_variance, check_dsm_limit, check_hu
                           check_ssm_esm, check_trace_variance, hutchinson_variance)
 from .finite_differences import check_finite_differences
 from .fisher import check_fisher
-from .result import CheckResult
+from ..numerics.result import CheckResult
 from .stein import check_stein
 
 __all__ = ["CheckResult", "check_autodiff", "check_boundary", "check_dsm_gaussian_variance",

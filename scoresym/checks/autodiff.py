@@ -15,10 +15,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..compile import as_points, param_values
+from ..codegen.functions import as_points, param_values
 from ..randomness import generator
 from ..losses import _hessian_trace, _score_function, esm_loss
-from .expectation import resolve_samples
+from ..numerics.expectation import resolve_samples
 from .finite_differences import compare_quantities, probe_points
 
 TOLERANCES = {"score": 1e-10, "laplacian": 1e-10, "hyvarinen_mean": 1e-10}

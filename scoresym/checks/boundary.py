@@ -21,12 +21,12 @@ import sympy
 from ..budget import OverBudget, time_limit
 from .fields import vector_field
 from .finite_differences import probe_points
-from .result import CheckResult
+from ..numerics.result import CheckResult
 
 
 def exact_values(model, params: dict) -> dict:
     """{parameter Symbol: exact Rational} from float parameter values."""
-    from ..compile import param_values
+    from ..codegen.functions import param_values
 
     values = param_values(params, model.params)
     return {p: sympy.Rational(repr(float(v))) for p, v in zip(model.params, values)}

@@ -17,13 +17,13 @@ import autograd
 import numpy as np
 import scipy.optimize
 
-from ..compile import as_points, param_values
+from ..codegen.functions import as_points, param_values
 from ..errors import ScoresymInputError
 from ..randomness import generator, independent_seeds
 from ..losses import (_projected_hessian, _score_function, draw_projections, dsm_loss, esm_loss,
                       ssm_loss)
-from .expectation import mc_tolerance, monte_carlo_mean, resolve_samples
-from .result import CheckResult
+from ..numerics.expectation import mc_tolerance, monte_carlo_mean, resolve_samples
+from ..numerics.result import CheckResult
 from .stein import DEFAULT_SIGMAS
 
 

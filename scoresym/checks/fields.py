@@ -20,7 +20,7 @@ import numpy as np
 import sympy
 
 from ..errors import ScoresymInputError
-from ..expressions import parse_expression, require_shallow, split_top_level
+from ..symbolic.expressions import parse_expression, require_shallow, split_top_level
 
 
 @dataclass(frozen=True)

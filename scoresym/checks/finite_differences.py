@@ -17,9 +17,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..compile import as_points, param_values
+from ..codegen.functions import as_points, param_values
 from ..randomness import generator
-from .result import CheckResult
+from ..numerics.result import CheckResult
 
 STEP_FIRST = 1e-5   # about eps**(1/3): central first differences
 STEP_SECOND = 1e-4  # about eps**(1/4): central second differences

@@ -17,13 +17,12 @@ from __future__ import annotations
 
 import sympy
 
-from ..compile import CompiledFunction, param_values
+from ..codegen.functions import CompiledFunction, param_values
 from ..errors import ScoresymInputError
-from ..operators import renamed
+from ..symbolic.operators import renamed
 from .boundary import divergent_edges, exact_values
-from .expectation import (mc_tolerance, monte_carlo_mean, quadrature_expectation,
-                          resolve_method, resolve_samples)
-from .result import CheckResult
+from ..numerics.expectation import (mc_tolerance, monte_carlo_mean, quadrature_expectation, resolve_method, resolve_samples)
+from ..numerics.result import CheckResult
 from .stein import DEFAULT_SIGMAS, quadrature_tolerance
 
 

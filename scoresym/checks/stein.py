@@ -17,11 +17,10 @@ from __future__ import annotations
 import numpy as np
 import sympy
 
-from ..compile import param_values
-from .expectation import (mc_tolerance, monte_carlo_mean, quadrature_expectation,
-                          resolve_method, resolve_samples)
+from ..codegen.functions import param_values
+from ..numerics.expectation import (mc_tolerance, monte_carlo_mean, quadrature_expectation, resolve_method, resolve_samples)
 from .fields import callable_field_and_divergence, vector_field
-from .result import CheckResult
+from ..numerics.result import CheckResult
 
 #: Monte Carlo tolerance, in standard errors of the paired difference.
 DEFAULT_SIGMAS = 4.0

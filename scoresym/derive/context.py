@@ -16,17 +16,15 @@ import numpy as np
 import sympy
 
 from ..checks.boundary import edge_limits, exact_values
-from ..checks.expectation import (integrate_over_domain, log_density_peak, mc_tolerance,
-                                  monte_carlo_mean, quadrature_expectation, resolve_method,
-                                  resolve_samples)
+from ..numerics.expectation import (integrate_over_domain, log_density_peak, mc_tolerance, monte_carlo_mean, quadrature_expectation, resolve_method, resolve_samples)
 from ..checks.finite_differences import probe_points, relative_error
-from ..checks.result import CheckResult
+from ..numerics.result import CheckResult
 from ..checks.stein import DEFAULT_SIGMAS, quadrature_tolerance
-from ..compile import CompiledFunction, param_values
-from ..derivation import NotCheckable
+from ..codegen.functions import CompiledFunction, param_values
+from .derivation import NotCheckable
 from ..errors import ScoresymInputError
-from ..operators import renamed
-from ..sampling import inverse_cdf_sample
+from ..symbolic.operators import renamed
+from ..numerics.sampling import inverse_cdf_sample
 
 
 class CheckContext:

@@ -13,10 +13,10 @@ import numpy as np
 import sympy
 
 from ..checks.consistency import check_dsm_gaussian_variance
-from ..checks.expectation import mc_tolerance, monte_carlo_mean
-from ..checks.result import CheckResult
-from ..derivation import Derivation, NotCheckable, Step
-from ..notation import Dot, Expectation, Notation, SquaredNorm
+from ..numerics.expectation import mc_tolerance, monte_carlo_mean
+from ..numerics.result import CheckResult
+from .derivation import Derivation, NotCheckable, Step
+from ..symbolic.notation import Dot, Expectation, Notation, SquaredNorm
 from ..losses import positive_number
 from ..randomness import generator, independent_seeds
 from .context import CheckContext

@@ -17,13 +17,12 @@ import sympy
 from ..checks.boundary import symbolic_edge_terms
 from ..checks.finite_differences import (TOLERANCES, differenced_log_density, fd_gradient,
                                          fd_hessian)
-from ..checks.result import CheckResult
-from ..derivation import Derivation, Step
-from ..compile import CompiledFunction
-from ..notation import (Bracket, Dot, Expectation, Notation, SquaredNorm, WeightedDot,
-                        WeightedSquaredNorm)
-from ..operators import weighted_hyvarinen
-from ..closed_form import stationary_point
+from ..numerics.result import CheckResult
+from .derivation import Derivation, Step
+from ..codegen.functions import CompiledFunction
+from ..symbolic.notation import (Bracket, Dot, Expectation, Notation, SquaredNorm, WeightedDot, WeightedSquaredNorm)
+from ..symbolic.operators import weighted_hyvarinen
+from ..symbolic.closed_form import stationary_point
 from .context import CheckContext
 
 P = Notation("p", "p(x)", "p(x)")

@@ -14,11 +14,11 @@ import numpy as np
 import sympy
 
 from ..checks.consistency import check_ssm_esm, check_trace_variance
-from ..checks.expectation import mc_tolerance
-from ..checks.result import CheckResult
-from ..derivation import Derivation, Step
+from ..numerics.expectation import mc_tolerance
+from ..numerics.result import CheckResult
+from .derivation import Derivation, Step
 from ..losses import draw_projections
-from ..notation import Dot, Expectation, Notation, SquaredNorm
+from ..symbolic.notation import Dot, Expectation, Notation, SquaredNorm
 from ..randomness import generator
 from .context import CheckContext
 from .hyvarinen import S, TRACE

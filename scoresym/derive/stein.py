@@ -10,10 +10,10 @@ from __future__ import annotations
 import sympy
 
 from ..checks.fields import vector_field
-from ..checks.result import CheckResult
-from ..derivation import Derivation, Step
+from ..numerics.result import CheckResult
+from .derivation import Derivation, Step
 from ..errors import ScoresymInputError
-from ..notation import Bracket, Dot, Expectation, Notation
+from ..symbolic.notation import Bracket, Dot, Expectation, Notation
 from .context import CheckContext
 from .hyvarinen import GRAD_LOG_P, _dot, _score_claim, _vector, edge_values
 

@@ -30,8 +30,8 @@ from functools import cached_property
 import numpy
 import sympy
 
-from .budget import OverBudget, time_limit
-from .compile import _Printer, as_points, backend_modules, param_values
+from ..budget import OverBudget, time_limit
+from .functions import _Printer, as_points, backend_modules, param_values
 
 U = sympy.Symbol("_u", real=True)
 T = sympy.Symbol("_t", real=True)

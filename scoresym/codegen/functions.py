@@ -29,8 +29,8 @@ import numpy
 import sympy
 from sympy.printing.numpy import SciPyPrinter
 
-from .errors import ScoresymInputError
-from .expressions import check_name, constant_parts, constant_value, describe_constant
+from ..errors import ScoresymInputError
+from ..symbolic.expressions import check_name, constant_parts, constant_value, describe_constant
 
 BACKENDS = ("numpy", "autograd")
 SHAPES = ("scalar", "vector", "matrix")

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 import sympy
 
-from .budget import OverBudget, time_limit
+from ..budget import OverBudget, time_limit
 from .notation import Notation
 
 MAX_PARAMS = 6

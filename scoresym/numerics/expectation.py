@@ -137,7 +137,7 @@ def mc_tolerance(stderr: float, sigmas: float, *values) -> float:
 
 def resolve_samples(model, params: dict, samples, n: int, seed) -> np.ndarray:
     """The given samples as (n, d), or n draws from the model's sampler at ``params``."""
-    from ..compile import as_points
+    from ..codegen.functions import as_points
 
     if samples is not None:
         X = as_points(samples, model.dim)

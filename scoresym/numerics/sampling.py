@@ -19,7 +19,7 @@ from __future__ import annotations
 import numpy as np
 import scipy.optimize
 
-from .errors import ScoresymInputError
+from ..errors import ScoresymInputError
 
 NODES = 40_001
 TAIL = 40.0  # stop where log f is this far below its peak

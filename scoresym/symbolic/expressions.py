@@ -33,8 +33,8 @@ from typing import Mapping
 
 import sympy
 
-from .budget import OverBudget, time_limit
-from .errors import ScoresymInputError
+from ..budget import OverBudget, time_limit
+from ..errors import ScoresymInputError
 
 #: Functions a user string may call: name -> (SymPy function, number of arguments, or None for 2+).
 FUNCTIONS = {
