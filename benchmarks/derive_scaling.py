@@ -37,7 +37,7 @@ def measure(d: int, n: int, repeats: int) -> dict:
     f(rng.standard_normal((1000, d)))
     evaluated = time.perf_counter()
     X = rng.standard_normal((n, d))
-    W = zoo._mixing_matrix(d, 0)
+    W = zoo.mixing_matrix(d, 0)
     np.testing.assert_allclose(f(X), handwritten_hyvarinen(X, W), rtol=1e-9, atol=1e-9)
     ours = median_time(lambda: f(X), repeats)
     hand = median_time(lambda: handwritten_hyvarinen(X, W), repeats)

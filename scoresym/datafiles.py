@@ -114,7 +114,7 @@ def _npy_points(path, d: int, what: str) -> numpy.ndarray:
     """The array of a .npy file, its dtype checked from the header before the data is read."""
     with _open(path, what) as handle:
         try:
-            dtype = _npy_dtype(handle)
+            _npy_dtype(handle)  # refuses what is not real numbers, before reading
             handle.seek(0)
             array = numpy.lib.format.read_array(handle, allow_pickle=False)
         except ScoresymInputError as exc:  # before ValueError, of which it is one

@@ -29,7 +29,7 @@ import numpy as np
 import scipy.optimize
 import sympy
 
-from .checks.boundary import edge_limits, exact_values, symbolic_edge_terms
+from .symbolic.boundary import edge_limits, exact_values, symbolic_edge_terms
 from .symbolic.closed_form import stationary_point
 from .codegen.functions import CompiledFunction, as_points, scalar_param
 from .errors import ScoresymInputError

@@ -29,7 +29,7 @@ import scipy.optimize  # noqa: E402
 from . import zoo  # noqa: E402
 from .checks.fisher import check_fisher  # noqa: E402
 from .checks.stein import stein_sides  # noqa: E402
-from .checks.fields import vector_field  # noqa: E402
+from .symbolic.fields import vector_field
 from .estimate import fit  # noqa: E402
 from .losses import dsm_loss, loss_gradient, ssm_loss  # noqa: E402
 from .outputs import atomic_file, output_folder  # noqa: E402

@@ -29,15 +29,16 @@ from __future__ import annotations
 
 import math
 import numbers
-import warnings
 
 import autograd
 import autograd.numpy as anp
 import numpy
 
-from .codegen.functions import as_points, is_traced, scalar_param
+from .codegen.functions import as_points, scalar_param
+from .codegen.backends import is_traced
 from .errors import ScoresymInputError
 from .model import Model
+from .numerics.ad import hessian_trace, projected_hessian, score_function
 from .randomness import generator
 
 PROJECTIONS = ("rademacher", "gaussian", "sphere")
@@ -64,35 +65,6 @@ def _log_density_function(logp, n: int):
         f"autograd.numpy, got {type(logp).__name__}")
 
 
-def _grad(fun, Y):
-    """autograd.grad(fun)(Y), quiet when fun does not depend on Y (a constant score has a zero
-    Hessian: that is an answer, not a mistake)."""
-    with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", "Output seems independent of input", UserWarning)
-        return autograd.grad(fun)(Y)
-
-
-def _score_function(log_density, params: dict):
-    """s(Y) = grad_Y sum_rows log p(Y): the per-row score, one backward pass."""
-    def score(Y):
-        return _grad(lambda Z: anp.sum(log_density(Z, **params)), Y)
-    return score
-
-
-def _hessian_trace(score, X, d: int):
-    """tr grad_x s(x) per row, exactly: pass i differentiates sum_rows s_i and keeps column i."""
-    trace = 0.0
-    for i in range(d):
-        trace = trace + _grad(lambda Y, i=i: anp.sum(score(Y)[:, i]), X)[:, i]
-    return trace
-
-
-def _projected_hessian(score, X, v):
-    """v^T (grad_x s(x)) v per row, one backward pass: grad_Y sum_rows (v . s(Y)), dotted with v."""
-    Hv = _grad(lambda Y: anp.sum(anp.sum(v * score(Y), axis=1)), X)
-    return anp.sum(Hv * v, axis=1)
-
-
 def _half_squared_norm(s):
     """1/2 ||s||^2 per row."""
     return 0.5 * anp.sum(s**2, axis=1)
@@ -102,7 +74,7 @@ def _half_squared_norm(s):
 
 def _esm_per_sample(score, X, d: int):
     """1/2 ||s(x)||^2 + tr grad_x s(x) per row (the Hyvarinen integrand)."""
-    return _half_squared_norm(score(X)) + _hessian_trace(score, X, d)
+    return _half_squared_norm(score(X)) + hessian_trace(score, X, d)
 
 
 def _dsm_per_sample(score, X, sigma: float, eps, antithetic: bool):
@@ -121,7 +93,7 @@ def _ssm_per_sample(score, X, V, variance_reduced: bool):
     total = 0.0
     for v in V:
         second = _half_squared_norm(s) if variance_reduced else 0.5 * anp.sum(v * s, axis=1) ** 2
-        total = total + _projected_hessian(score, X, v) + second
+        total = total + projected_hessian(score, X, v) + second
     return total / len(V)
 
 
@@ -145,7 +117,7 @@ def esm_loss(logp, X, per_sample=False, **params):
     """
     f, X, d, params = _prepare(logp, X, params, ("logp", "X", "per_sample"))
     _flag("per_sample", per_sample)
-    return _result(_esm_per_sample(_score_function(f, params), X, d), per_sample, params)
+    return _result(_esm_per_sample(score_function(f, params), X, d), per_sample, params)
 
 
 def dsm_loss(logp, X, sigma, seed=None, antithetic=False, per_sample=False, **params):
@@ -174,7 +146,7 @@ def dsm_loss(logp, X, sigma, seed=None, antithetic=False, per_sample=False, **pa
     _flag("antithetic", antithetic)
     _flag("per_sample", per_sample)
     eps = generator(seed).standard_normal(X.shape)
-    values = _dsm_per_sample(_score_function(f, params), X, sigma, eps, antithetic)
+    values = _dsm_per_sample(score_function(f, params), X, sigma, eps, antithetic)
     return _result(values, per_sample, params)
 
 
@@ -200,7 +172,7 @@ def ssm_loss(logp, X, n_projections=1, projection="rademacher", variance_reduced
     _flag("variance_reduced", variance_reduced)
     _flag("per_sample", per_sample)
     V = draw_projections(projection, n_projections, X.shape[0], d, generator(seed))
-    values = _ssm_per_sample(_score_function(f, params), X, V, variance_reduced)
+    values = _ssm_per_sample(score_function(f, params), X, V, variance_reduced)
     return _result(values, per_sample, params)
 
 
@@ -335,8 +307,6 @@ def _loss_function(loss):
     raise ScoresymInputError(
         f"loss must be esm_loss, dsm_loss, ssm_loss or one of the names "
         f"{', '.join(map(repr, LOSSES))}, got {loss!r}")
-
-
 
 
 def _flag(name: str, value) -> None:

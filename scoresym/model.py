@@ -277,7 +277,7 @@ class Model:
         array([[0.5],
                [0. ]])
         """
-        from .codegen.functions import CompiledModel
+        from .codegen.compiled import CompiledModel
 
         key = (backend, bool(fast))
         if key not in self._compiled:

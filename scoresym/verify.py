@@ -24,7 +24,7 @@ import sympy
 from . import zoo
 from .errors import ScoresymInputError
 from .estimate import fit
-from .checks.finite_differences import probe_points
+from .numerics.differences import probe_points
 from .numerics.sampling import with_numerical_sampler
 from .checks import (CheckResult, check_autodiff, check_boundary, check_dsm_gaussian_variance,
                      check_dsm_limit, check_finite_differences, check_fisher, check_hutchinson,

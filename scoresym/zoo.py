@@ -21,6 +21,7 @@ import sympy
 
 from .errors import ScoresymInputError
 from .model import Model
+from .numerics.sampling import rejection_sample
 
 
 @dataclass(frozen=True)
@@ -151,7 +152,7 @@ def logcosh(d: int = 3, W=None, seed: int = 0) -> Builtin:
 
     Without W, a seeded Gaussian matrix scaled by 1/sqrt(d), rounded to 3 decimals (exact).
     """
-    W = _mixing_matrix(d, seed) if W is None else np.asarray(W, dtype=float)
+    W = mixing_matrix(d, seed) if W is None else np.asarray(W, dtype=float)
     if W.shape != (d, d):
         raise ScoresymInputError(f"W must have shape ({d}, {d}), got {W.shape}")
     xs = _reals("x", d)
@@ -170,19 +171,7 @@ def logcosh(d: int = 3, W=None, seed: int = 0) -> Builtin:
     return Builtin(name, model, {}, f"log-cosh ICA model in {d}-D with fixed W")
 
 
-def rejection_sample(rng, n: int, propose, log_accept, batch: int = 4096) -> np.ndarray:
-    """n exact draws by rejection: propose(k) gives k proposals, accepted with probability
-    exp(log_accept(X)) <= 1."""
-    accepted, count = [], 0
-    while count < n:
-        X = propose(max(batch, 2 * (n - count)))
-        keep = np.log(rng.uniform(size=len(X))) < log_accept(X)
-        accepted.append(X[keep])
-        count += int(keep.sum())
-    return np.concatenate(accepted)[:n]
-
-
-def _mixing_matrix(d: int, seed: int) -> np.ndarray:
+def mixing_matrix(d: int, seed: int) -> np.ndarray:
     return np.round(np.random.default_rng(seed).standard_normal((d, d)) / np.sqrt(d), 3)
 
 

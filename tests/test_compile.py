@@ -8,7 +8,7 @@ import sympy
 
 from scoresym import Model, ScoresymInputError, zoo
 from scoresym.checks import check_finite_differences
-from scoresym.checks.finite_differences import probe_points
+from scoresym.numerics.differences import probe_points
 from scoresym.codegen.functions import CompiledFunction
 
 # Every built-in model, plus larger dimensions of the families that have them.

@@ -10,9 +10,11 @@ import pytest
 
 from scoresym import ScoresymInputError, zoo
 from scoresym.checks.autodiff import check_autodiff
-from scoresym.checks.consistency import (check_dsm_gaussian_variance, check_dsm_limit,
-                                         check_hutchinson, check_ssm_esm, check_trace_variance,
-                                         hutchinson_variance)
+from scoresym.checks.dsm_variance import check_dsm_gaussian_variance
+from scoresym.checks.dsm_limit import check_dsm_limit
+from scoresym.checks.hutchinson import check_hutchinson, hutchinson_variance
+from scoresym.checks.ssm_esm import check_ssm_esm
+from scoresym.checks.trace_variance import check_trace_variance
 from scoresym.codegen.functions import CompiledFunction
 
 

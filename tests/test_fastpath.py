@@ -5,7 +5,7 @@ import pytest
 import sympy
 
 from scoresym import Model, zoo
-from scoresym.checks.finite_differences import probe_points
+from scoresym.numerics.differences import probe_points
 from scoresym.codegen.fastpath import linear_structure
 
 OPERATORS = ("log_density", "score", "hessian", "laplacian", "hyvarinen")

@@ -6,7 +6,7 @@ import sympy
 
 from scoresym import Model, zoo
 from scoresym.checks import CheckResult, check_finite_differences
-from scoresym.checks.finite_differences import fd_gradient, fd_hessian
+from scoresym.numerics.differences import fd_gradient, fd_hessian
 from scoresym.codegen.functions import CompiledFunction
 
 

@@ -10,8 +10,11 @@
 
 from .autodiff import check_autodiff
 from .boundary import check_boundary
-from .consistency import (check_dsm_gaussian_variance, check_dsm_limit, check_hutchinson,
-                          check_ssm_esm, check_trace_variance, hutchinson_variance)
+from .dsm_variance import check_dsm_gaussian_variance
+from .dsm_limit import check_dsm_limit
+from .hutchinson import check_hutchinson, hutchinson_variance
+from .ssm_esm import check_ssm_esm
+from .trace_variance import check_trace_variance
 from .finite_differences import check_finite_differences
 from .fisher import check_fisher
 from ..numerics.result import CheckResult

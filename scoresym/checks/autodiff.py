@@ -17,9 +17,10 @@ import numpy as np
 
 from ..codegen.functions import as_points, param_values
 from ..randomness import generator
-from ..losses import _hessian_trace, _score_function, esm_loss
+from ..numerics.ad import hessian_trace, score_function
+from ..losses import esm_loss
 from ..numerics.expectation import resolve_samples
-from .finite_differences import compare_quantities, probe_points
+from ..numerics.differences import compare_quantities, probe_points
 
 TOLERANCES = {"score": 1e-10, "laplacian": 1e-10, "hyvarinen_mean": 1e-10}
 
@@ -36,10 +37,10 @@ def check_autodiff(m, params, samples=None, n: int = 200, seed=None):
     else:
         X = probe_points(m, n, generator(seed))
     f = m.lambdify()
-    score = _score_function(m.lambdify("autograd").log_density, dict(params))
+    score = score_function(m.lambdify("autograd").log_density, dict(params))
     pairs = {
         "score": (f.score(X, **params), score(X)),
-        "laplacian": (f.laplacian(X, **params), _hessian_trace(score, X, m.dim)),
+        "laplacian": (f.laplacian(X, **params), hessian_trace(score, X, m.dim)),
         "hyvarinen_mean": (np.mean(f.hyvarinen(X, **params)), esm_loss(m, X, **params)),
     }
     return compare_quantities(f"autodiff[{m.name or 'model'}]", pairs, TOLERANCES, "autograd",

@@ -16,103 +16,12 @@ model's own score, the term of the Hyvarinen objective (p s at the edges).
 from __future__ import annotations
 
 import numpy as np
-import sympy
 
-from ..budget import OverBudget, time_limit
-from .fields import vector_field
-from .finite_differences import probe_points
+from ..codegen.functions import param_values
+from ..symbolic.boundary import boundary_terms
+from ..symbolic.fields import vector_field
+from ..numerics.differences import probe_points
 from ..numerics.result import CheckResult
-
-
-def exact_values(model, params: dict) -> dict:
-    """{parameter Symbol: exact Rational} from float parameter values."""
-    from ..codegen.functions import param_values
-
-    values = param_values(params, model.params)
-    return {p: sympy.Rational(repr(float(v))) for p, v in zip(model.params, values)}
-
-
-def boundary_terms(model, params: dict, g: sympy.Matrix) -> list:
-    """[{variable, edge, term}] with term = lim_{x_i -> edge} f(x) g_i(x) (None if undecided)."""
-    values = exact_values(model, params)
-    return edge_limits(model.log_density.xreplace(values), [gi.xreplace(values) for gi in g],
-                       model.variables, model.domain)
-
-
-def edge_limits(log_f: sympy.Expr, g: list, variables: tuple, domain: dict) -> list:
-    """[{variable, edge, term}]: one-sided limits of exp(log_f) g_i as x_i tends to each edge of
-    its interval in ``domain``; ``log_f`` and ``g`` must hold no parameters but numbers."""
-    f = sympy.exp(log_f)
-    terms = []
-    for gi, variable in zip(g, variables):
-        product = f * gi
-        lo, hi = domain[variable]
-        for edge, direction in ((lo, "+"), (hi, "-")):
-            terms.append({"variable": variable.name, "edge": edge,
-                          "term": one_sided_limit(product, variable, edge, direction)})
-    return terms
-
-
-def near_edge(expr, variable, edge, direction):
-    """expr with each Min, Max, Abs and Heaviside replaced by the branch it takes just inside
-    the edge (SymPy's limit cannot expand them), e.g. Min(x, 1) -> x as x -> 0+."""
-    if edge in (sympy.oo, -sympy.oo):
-        point = sympy.Integer(10) ** 9 * (1 if edge == sympy.oo else -1)
-    else:
-        point = edge + (sympy.Rational(1, 10**9) if direction == "+" else -sympy.Rational(1, 10**9))
-
-    def branch(node):
-        value = lambda e: e.xreplace({variable: point}).evalf()  # noqa: E731
-        if isinstance(node, (sympy.Min, sympy.Max)):
-            values = [value(a) for a in node.args]
-            if not all(v.is_number and v.is_real for v in values):
-                return node
-            pick = min if isinstance(node, sympy.Min) else max
-            return node.args[values.index(pick(values))]
-        if isinstance(node, sympy.Abs):
-            sign = value(node.args[0])
-            return node if not sign.is_number else (node.args[0] if sign >= 0 else -node.args[0])
-        if isinstance(node, sympy.Heaviside):
-            sign = value(node.args[0])
-            return node if not sign.is_number else sympy.Integer(1 if sign > 0 else 0)
-        return node
-
-    return expr.replace(lambda n: isinstance(n, (sympy.Min, sympy.Max, sympy.Abs,
-                                                 sympy.Heaviside)), branch)
-
-
-def symbolic_edge_terms(model, g, finite_only: bool = False) -> list:
-    """[{variable, edge, term}] of lim f(x) g_i(x) at each edge with the parameters left
-    symbolic (term None when SymPy cannot decide, e.g. when it depends on a parameter's range)."""
-    f = sympy.exp(model.log_density)
-    terms = []
-    for gi, variable in zip(g, model.variables):
-        lo, hi = model.domain[variable]
-        for edge, direction in ((lo, "+"), (hi, "-")):
-            if finite_only and edge in (sympy.oo, -sympy.oo):
-                continue
-            terms.append({"variable": variable.name, "edge": edge,
-                          "term": one_sided_limit(f * gi, variable, edge, direction)})
-    return terms
-
-
-#: Seconds allowed for one edge limit (then: undecided, which never counts as vanishing).
-LIMIT_BUDGET = 10.0
-
-
-def one_sided_limit(expr, variable, edge, direction):
-    """lim expr as ``variable`` -> ``edge`` from ``direction`` ("+" or "-"), within
-    LIMIT_BUDGET seconds; None when SymPy cannot decide it (or not in time)."""
-    try:
-        with time_limit(LIMIT_BUDGET):
-            expr = near_edge(expr, variable, edge, direction)
-            value = sympy.limit(expr, variable, edge, direction)
-            if value.has(sympy.Limit, sympy.AccumBounds, sympy.nan) or value is sympy.nan:
-                return None
-            return sympy.simplify(value) if value.free_symbols else value
-    except (OverBudget, NotImplementedError, ValueError, TypeError, RecursionError,
-            ZeroDivisionError):
-        return None
 
 
 def check_boundary(m, params, test_function=None, weight=None) -> CheckResult:
@@ -122,6 +31,7 @@ def check_boundary(m, params, test_function=None, weight=None) -> CheckResult:
     means g = the model's score (the Hyvarinen objective's boundary term), or with ``weight``
     (generalized score matching) g_i = w_i s_i.
     """
+    param_values(params, m.params)  # name what is missing, unknown or not a number
     if test_function is None and weight is not None:
         weights = m.weights(weight)
         g = [w * s for w, s in zip(weights, m.score)]
@@ -163,30 +73,3 @@ def _size(model, term, rng) -> float:
     return max(abs(float(term.evalf(subs=p))) for p in points)
 
 
-def divergent_edges(log_density: sympy.Expr, integrands: dict, variables: tuple,
-                    domain: dict) -> list:
-    """Edges where E[h] = int f h is infinite, for each named integrand h: a sufficient test.
-
-    Near a finite edge e, f h ~ L / |x - e| or worse when L = lim (x - e) f h is not zero;
-    towards an infinite edge, when L = lim x f h is not zero. Such an integral diverges. (L = 0
-    proves nothing, and SymPy's undecided limits prove nothing.) ``log_density`` and the
-    integrands hold no parameters but numbers; a limit that depends on another coordinate is
-    not taken as proof. Returns ["E[name] is infinite: (x - e)*f*h -> L as x -> e", ...].
-
-    >>> x = sympy.Symbol("x", positive=True)
-    >>> log_f = sympy.log(x) / 2 - 2 * x            # Gamma(1.5, 2), unnormalized
-    >>> divergent_edges(log_f, {"h": -1 / x**2, "g": x}, (x,), {x: (0, sympy.oo)})
-    ['E[h] is infinite: (x)*f*h -> -oo as x -> 0']
-    """
-    f = sympy.exp(log_density)
-    reasons = []
-    for name, h in integrands.items():
-        for variable in variables:
-            lo, hi = domain[variable]
-            for edge, direction in ((lo, "+"), (hi, "-")):
-                scale = variable if edge in (sympy.oo, -sympy.oo) else variable - edge
-                value = one_sided_limit(scale * f * h, variable, edge, direction)
-                if value is not None and not value.free_symbols and value != 0:
-                    reasons.append(f"E[{name}] is infinite: ({scale})*f*h -> {value} as "
-                                   f"{variable} -> {edge}")
-    return reasons

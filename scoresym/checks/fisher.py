@@ -20,10 +20,10 @@ import sympy
 from ..codegen.functions import CompiledFunction, param_values
 from ..errors import ScoresymInputError
 from ..symbolic.operators import renamed
-from .boundary import divergent_edges, exact_values
+from ..symbolic.boundary import divergent_edges, exact_values
 from ..numerics.expectation import (mc_tolerance, monte_carlo_mean, quadrature_expectation, resolve_method, resolve_samples)
 from ..numerics.result import CheckResult
-from .stein import DEFAULT_SIGMAS, quadrature_tolerance
+from ..numerics.expectation import DEFAULT_SIGMAS, quadrature_tolerance
 
 
 def fisher_fields(data_model, model) -> tuple:

@@ -18,16 +18,10 @@ import numpy as np
 import sympy
 
 from ..codegen.functions import param_values
-from ..numerics.expectation import (mc_tolerance, monte_carlo_mean, quadrature_expectation, resolve_method, resolve_samples)
-from .fields import callable_field_and_divergence, vector_field
+from ..numerics.expectation import (DEFAULT_SIGMAS, mc_tolerance, quadrature_tolerance, monte_carlo_mean, quadrature_expectation, resolve_method, resolve_samples)
+from ..numerics.ad import field_and_divergence
+from ..symbolic.fields import vector_field
 from ..numerics.result import CheckResult
-
-#: Monte Carlo tolerance, in standard errors of the paired difference.
-DEFAULT_SIGMAS = 4.0
-#: Quadrature tolerance: this many times the integrator's error estimate ...
-QUAD_SAFETY = 100.0
-#: ... but never below this relative floor (floating-point cancellation between the sides).
-QUAD_FLOOR = 1e-9
 
 
 def stein_sides(model, field):
@@ -40,16 +34,10 @@ def stein_sides(model, field):
     score = model.lambdify().score
 
     def sides_of_callable(X, **params):
-        values, divergence = callable_field_and_divergence(field.function, X)
+        values, divergence = field_and_divergence(field.function, X)
         return np.column_stack([np.sum(values * score(X, **params), axis=1), divergence])
 
     return sides_of_callable
-
-
-def quadrature_tolerance(errors, values) -> float:
-    """QUAD_SAFETY x the integrator's error estimates, floored at QUAD_FLOOR x the scale."""
-    scale = max([1.0] + [abs(v) for v in values])
-    return max(QUAD_SAFETY * float(np.sum(errors)), QUAD_FLOOR * scale)
 
 
 def check_stein(m, params, test_function=None, samples=None, method="auto", seed=None,

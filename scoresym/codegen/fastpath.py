@@ -31,7 +31,9 @@ import numpy
 import sympy
 
 from ..budget import OverBudget, time_limit
-from .functions import _Printer, as_points, backend_modules, param_values
+from .backends import backend_modules
+from .functions import as_points, param_values
+from .printer import Printer
 
 U = sympy.Symbol("_u", real=True)
 T = sympy.Symbol("_t", real=True)
@@ -166,8 +168,8 @@ class FastModel:
                                Wsq=numpy.sum(structure.W**2, axis=1),
                                _full=lambda value, like: value * np.ones(like.shape))
         names = {p: f"p_{p.name}" for p in model.params}
-        self._printer_U = _Printer({**names, U: "U"})
-        self._printer_X = _Printer({**names, T: "X"})
+        self._printer_U = Printer({**names, U: "U"})
+        self._printer_X = Printer({**names, T: "X"})
         g, h = structure.g, structure.h
         # one-variable derivatives: simplify is cheap here (sinh/cosh -> tanh, no overflow)
         g1, h1 = _simplified(sympy.diff(g, U)), _simplified(sympy.diff(h, T))

@@ -15,11 +15,11 @@ from functools import cached_property
 import numpy as np
 import sympy
 
-from ..checks.boundary import edge_limits, exact_values
+from ..symbolic.boundary import edge_limits, exact_values
 from ..numerics.expectation import (integrate_over_domain, log_density_peak, mc_tolerance, monte_carlo_mean, quadrature_expectation, resolve_method, resolve_samples)
-from ..checks.finite_differences import probe_points, relative_error
+from ..numerics.differences import probe_points, relative_error
 from ..numerics.result import CheckResult
-from ..checks.stein import DEFAULT_SIGMAS, quadrature_tolerance
+from ..numerics.expectation import DEFAULT_SIGMAS, quadrature_tolerance
 from ..codegen.functions import CompiledFunction, param_values
 from .derivation import NotCheckable
 from ..errors import ScoresymInputError

@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 import sympy
 
-from ..checks.consistency import check_dsm_gaussian_variance
+from ..checks.dsm_variance import check_dsm_gaussian_variance
 from ..numerics.expectation import mc_tolerance, monte_carlo_mean
 from ..numerics.result import CheckResult
 from .derivation import Derivation, NotCheckable, Step

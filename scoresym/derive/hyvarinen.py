@@ -14,9 +14,9 @@ from functools import partial
 import numpy as np
 import sympy
 
-from ..checks.boundary import symbolic_edge_terms
-from ..checks.finite_differences import (TOLERANCES, differenced_log_density, fd_gradient,
-                                         fd_hessian)
+from ..symbolic.boundary import symbolic_edge_terms
+from ..checks.finite_differences import TOLERANCES
+from ..numerics.differences import differenced_log_density, fd_gradient, fd_hessian
 from ..numerics.result import CheckResult
 from .derivation import Derivation, Step
 from ..codegen.functions import CompiledFunction

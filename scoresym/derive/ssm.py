@@ -13,7 +13,8 @@ import itertools
 import numpy as np
 import sympy
 
-from ..checks.consistency import check_ssm_esm, check_trace_variance
+from ..checks.ssm_esm import check_ssm_esm
+from ..checks.trace_variance import check_trace_variance
 from ..numerics.expectation import mc_tolerance
 from ..numerics.result import CheckResult
 from .derivation import Derivation, Step

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import sympy
 
-from ..checks.fields import vector_field
+from ..symbolic.fields import vector_field
 from ..numerics.result import CheckResult
 from .derivation import Derivation, Step
 from ..errors import ScoresymInputError

@@ -21,6 +21,7 @@ import scipy.optimize
 from scipy.integrate import cubature
 
 from ..errors import ScoresymInputError
+from .result import CheckResult
 
 QUAD_MAX_DIM = 2
 QUAD_RTOL = 1e-10
@@ -115,6 +116,24 @@ def _start(lo: float, hi: float) -> float:
     return 0.5 * (lo + hi)
 
 
+#: Monte Carlo tolerance, in standard errors of the paired difference.
+DEFAULT_SIGMAS = 4.0
+
+
+#: Quadrature tolerance: this many times the integrator's error estimate ...
+QUAD_SAFETY = 100.0
+
+
+#: ... but never below this relative floor (floating-point cancellation between the sides).
+QUAD_FLOOR = 1e-9
+
+
+def quadrature_tolerance(errors, values) -> float:
+    """QUAD_SAFETY x the integrator's error estimates, floored at QUAD_FLOOR x the scale."""
+    scale = max([1.0] + [abs(v) for v in values])
+    return max(QUAD_SAFETY * float(np.sum(errors)), QUAD_FLOOR * scale)
+
+
 def monte_carlo_mean(values: np.ndarray) -> tuple:
     """(mean, standard error of the mean) over the first axis."""
     values = np.asarray(values, dtype=float)
@@ -162,3 +181,12 @@ def resolve_method(method: str, model, samples) -> str:
     if method not in ("quad", "mc"):
         raise ScoresymInputError(f"method must be 'auto', 'quad' or 'mc', got {method!r}")
     return method
+
+
+def mc_result(name, lhs_values, rhs_values, sigmas, details, labels=("lhs", "rhs")):
+    """A Monte Carlo CheckResult for E[lhs] = E[rhs] from paired per-sample values."""
+    difference, stderr = monte_carlo_mean(np.asarray(lhs_values) - np.asarray(rhs_values))
+    lhs, rhs = float(np.mean(lhs_values)), float(np.mean(rhs_values))
+    return CheckResult(name, lhs, rhs, abs(float(difference)),
+                       mc_tolerance(stderr, sigmas, lhs, rhs), stderr=float(stderr),
+                       method="mc", details=details, lhs_label=labels[0], rhs_label=labels[1])

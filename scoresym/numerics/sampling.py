@@ -86,3 +86,15 @@ def with_numerical_sampler(model) -> bool:
     if model.sampler is None and model.dim == 1:
         model.sampler = lambda rng, n, p: inverse_cdf_sample(model, p, n, rng)
     return model.sampler is not None
+
+
+def rejection_sample(rng, n: int, propose, log_accept, batch: int = 4096) -> np.ndarray:
+    """n exact draws by rejection: propose(k) gives k proposals, accepted with probability
+    exp(log_accept(X)) <= 1."""
+    accepted, count = [], 0
+    while count < n:
+        X = propose(max(batch, 2 * (n - count)))
+        keep = np.log(rng.uniform(size=len(X))) < log_accept(X)
+        accepted.append(X[keep])
+        count += int(keep.sum())
+    return np.concatenate(accepted)[:n]

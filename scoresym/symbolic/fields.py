@@ -16,11 +16,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Callable, Optional
 
-import numpy as np
 import sympy
 
 from ..errors import ScoresymInputError
-from ..symbolic.expressions import parse_expression, require_shallow, split_top_level
+from .expressions import parse_expression, require_shallow, split_top_level
 
 
 @dataclass(frozen=True)
@@ -87,25 +86,3 @@ def _checked(expr, names: dict) -> sympy.Expr:
 def _label(g: sympy.Matrix) -> str:
     items = [str(e) for e in g]
     return f"g={items[0]}" if len(items) == 1 else f"g=({', '.join(items)})"
-
-
-def callable_field_and_divergence(function: Callable, X: np.ndarray) -> tuple:
-    """g(X) as (n, d) and div g(X) as (n,), the divergence by d autograd backward passes."""
-    import autograd
-    import autograd.numpy as anp
-
-    d = X.shape[1]
-
-    def g(Y):
-        out = function(Y)
-        return anp.reshape(out, (Y.shape[0], d))
-
-    try:
-        values = np.asarray(g(X), dtype=float)
-        divergence = sum(autograd.grad(lambda Y, i=i: anp.sum(g(Y)[:, i]))(X)[:, i]
-                         for i in range(d))
-    except (TypeError, ValueError) as exc:
-        raise ScoresymInputError(
-            f"test_function must map (n, {d}) arrays to (n, {d}) with autograd.numpy: {exc}") \
-            from None
-    return values, np.asarray(divergence, dtype=float)

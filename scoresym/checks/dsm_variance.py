@@ -1,0 +1,46 @@
+"""DSM fits the noised density: for Gaussian data its minimizer of the variance is v + sigma^2.
+
+Invariant: over independent noise draws, DSM's minimizer of s2 (mu at the sample mean) matches
+v + sigma^2 within standard errors, v the biased sample variance; ESM's minimizer, v itself,
+is in the details. A DSM that ignores the noise fails it.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import scipy.optimize
+
+from ..codegen.functions import as_points
+from ..errors import ScoresymInputError
+from ..losses import dsm_loss, esm_loss
+from ..numerics.expectation import DEFAULT_SIGMAS, mc_result
+from ..numerics.result import CheckResult
+from ..randomness import generator, independent_seeds
+
+
+def check_dsm_gaussian_variance(m, X, sigma: float = 0.5, replicates: int = 20, seed=None,
+                                sigmas: float = DEFAULT_SIGMAS, dsm=dsm_loss) -> CheckResult:
+    """For Gaussian data and the 1-D Gaussian model (params mu, s2), DSM's minimizer of s2 (mu at
+    the sample mean) is the noised variance v + sigma^2, v the biased sample variance: it fits
+    q_sigma, not p. Over ``replicates`` noise draws, the mean minimizer must equal v + sigma^2
+    within ``sigmas`` standard errors; details hold ESM's minimizer, which is v itself."""
+    if sorted(p.name for p in m.params) != ["mu", "s2"] or m.dim != 1:
+        raise ScoresymInputError("check_dsm_gaussian_variance needs a 1-D Gaussian model with "
+                                 "params mu and s2 (scoresym.zoo.gaussian_1d)")
+    X = as_points(X, 1)
+    mu, v = float(X.mean()), float(X.var())
+    rng = generator(independent_seeds(seed, 1)[0])  # not the stream X may come from
+
+    def argmin(loss):
+        return scipy.optimize.minimize_scalar(loss, bounds=(1e-3 * v, 10 * (v + sigma**2)),
+                                              method="bounded", options={"xatol": 1e-10}).x
+
+    fits = [argmin(lambda s2, r=int(rng.integers(2**31)): dsm(m, X, sigma, seed=r,
+                                                               antithetic=True, mu=mu, s2=s2))
+            for _ in range(replicates)]
+    esm_fit = argmin(lambda s2: esm_loss(m, X, mu=mu, s2=s2))
+    details = {"sigma": sigma, "sample_variance": v, "esm_minimizer": esm_fit,
+               "dsm_minimizers": fits}
+    return mc_result(f"dsm_variance[{m.name or 'model'}, sigma={sigma}]", fits,
+                      np.full(replicates, v + sigma**2), sigmas, details,
+                      ("DSM argmin s2", "v + sigma^2"))

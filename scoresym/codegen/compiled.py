@@ -1,0 +1,81 @@
+"""The compiled operators of a Model, each compiled on first use, on the fast path where the
+model has a linear structure and on the plain path otherwise.
+
+>>> from scoresym import zoo
+>>> f = zoo.get("gaussian_1d").model.lambdify()
+>>> f.score
+<compiled vector score(X, mu=, s2=) [numpy]>
+"""
+
+from __future__ import annotations
+
+from functools import cached_property
+
+from . import backends
+from .fastpath import FastModel, linear_structure
+from .functions import CompiledFunction
+
+
+class CompiledModel:
+    """The compiled operators of a :class:`~scoresym.model.Model`, each compiled on first use.
+
+    ``log_density`` (n,), ``score`` (n, d), ``hessian`` (n, d, d), ``laplacian`` (n,) and
+    ``hyvarinen`` (n,): each a :class:`CompiledFunction` called as ``f(X, **params)``.
+    """
+
+    def __init__(self, model, backend: str = "numpy", fast: bool = True):
+        backends.backend(backend)  # validates the name
+        self.model, self.backend, self.fast = model, backend, fast
+
+    @cached_property
+    def _fast(self):
+        """The fast-path operators when the model has a linear structure, else None."""
+        if not self.fast:
+            return None
+        if "linear_structure" not in self.model.cache:
+            self.model.cache["linear_structure"] = linear_structure(self.model)
+        structure = self.model.cache["linear_structure"]
+        return None if structure is None else FastModel(self.model, structure, self.backend)
+
+    def compile(self, name: str, build, shape: str) -> CompiledFunction:
+        """Compile ``build(operators)``, an expression built from the model's operators
+        (e.g. ``lambda ops: ops.score.T * g``), evaluated in its numerically stable form.
+
+        >>> from scoresym import zoo
+        >>> f = zoo.get("gaussian_1d").model.lambdify()
+        >>> norm = f.compile("norm", lambda ops: ops.score.dot(ops.score), "scalar")
+        >>> norm.expr
+        (mu - x)**2/s2**2
+        """
+        m = self.model
+        stable, shifts = m.stable_operators
+        return CompiledFunction(name, build(m.operators), m.variables, m.params, shape,
+                                self.backend, compiled_expr=build(stable), shifts=shifts)
+
+    def _compile(self, name: str, shape: str):
+        if self._fast is not None:
+            return getattr(self._fast, name)
+        return self.compile(name, lambda operators: getattr(operators, name), shape)
+
+    @cached_property
+    def log_density(self) -> CompiledFunction:
+        return self._compile("log_density", "scalar")
+
+    @cached_property
+    def score(self) -> CompiledFunction:
+        return self._compile("score", "vector")
+
+    @cached_property
+    def hessian(self) -> CompiledFunction:
+        return self._compile("hessian", "matrix")
+
+    @cached_property
+    def laplacian(self) -> CompiledFunction:
+        return self._compile("laplacian", "scalar")
+
+    @cached_property
+    def hyvarinen(self) -> CompiledFunction:
+        return self._compile("hyvarinen", "scalar")
+
+    def __repr__(self) -> str:
+        return f"<compiled {self.model!r} [{self.backend}]>"

@@ -1,0 +1,122 @@
+"""SymPy expressions printed as the Python source of vectorized functions.
+
+Invariant: generated code is built only from validated identifiers (``v_<name>`` for variables,
+``p_<name>`` for parameters, ``_t<k>`` for common subexpressions, ``_shift<k>`` for the shifts of
+stable log-sum-exps) and SymPy's SciPy printer; no user string is ever executed. Every constant
+that is not a plain number is printed as its value correctly rounded to double precision.
+
+>>> x = sympy.Symbol("x")
+>>> print(generate_source("f", [sympy.tanh(x) / (1 + sympy.tanh(x)**2)], (x,), (), "scalar"))
+def f(X):
+    v_x = X[:, 0]
+    _t0 = numpy.tanh(v_x)
+    return _rows(_t0/(_t0**2 + 1), X)
+"""
+
+from __future__ import annotations
+
+import sympy
+from sympy.printing.numpy import SciPyPrinter
+
+from ..errors import ScoresymInputError
+from ..symbolic.expressions import check_name, constant_parts, constant_value, describe_constant
+
+
+class Printer(SciPyPrinter):
+    """SciPy's printer with our identifiers, plain float constants, and DiracDelta as 0."""
+
+    def __init__(self, names: dict):
+        super().__init__({"fully_qualified_modules": True, "strict": True})
+        self._names = names
+
+    def _print_Symbol(self, expr):
+        return self._names[expr]
+
+    _print_Dummy = _print_Symbol
+
+    def _print_NumberSymbol(self, expr):
+        return repr(float(expr))
+
+    _print_Pi = _print_Exp1 = _print_EulerGamma = _print_GoldenRatio = _print_NumberSymbol
+
+    def _print_And(self, expr):
+        # SymPy prints logical_and.reduce((a, b)), which fails when a is a scalar (a condition
+        # on parameters) and b an array (on the points): fold pairwise, which broadcasts.
+        return self._fold("logical_and", expr)
+
+    def _print_Or(self, expr):
+        return self._fold("logical_or", expr)
+
+    def _fold(self, function: str, expr) -> str:
+        items = ", ".join(self._print(a) for a in expr.args)
+        return f"functools.reduce(numpy.{function}, [{items}])"
+
+    def _print_DiracDelta(self, expr):
+        # Zero almost everywhere; generated code evaluates pointwise.
+        return "0.0"
+
+
+def rounded_constants(expr: sympy.Expr, cache: dict) -> sympy.Expr:
+    """``expr`` with every constant that is not a plain number (log(10**4000), gamma(5),
+    sqrt(2)/pi, exp(1000)/exp(999)) replaced by its value correctly rounded to double precision,
+    computed by SymPy at high precision: generated code never overflows on an intermediate
+    constant that the whole does not need.
+
+    >>> x = sympy.Symbol("x")
+    >>> rounded_constants(sympy.log(sympy.Integer(10)**4000) - x**2, {})
+    9210.3403719761827 - x**2
+    """
+    replacements = {}
+    for part in constant_parts(expr):
+        if part.is_Number or isinstance(part, sympy.NumberSymbol) or part in replacements:
+            continue
+        if part not in cache:
+            value = constant_value(part)
+            cache[part] = sympy.Float(float(sympy.re(value)), 17) if value is not None and \
+                describe_constant(part, value) is None else part
+        replacements[part] = cache[part]
+    return expr.xreplace(replacements) if replacements else expr
+
+
+def generate_source(name: str, outputs: list, variables: tuple, params: tuple,
+                    shape: str, shifts: dict | None = None) -> str:
+    """Python source of ``def <name>(X, <params>)`` evaluating ``outputs`` with one CSE pass.
+
+    """
+    shifts = shifts or {}
+    rounded = {}
+    outputs = [rounded_constants(e, rounded) for e in outputs]
+    shifts = {s: rounded_constants(e, rounded) for s, e in shifts.items()}
+    names = {v: f"v_{check_name(v.name, 'variable')}" for v in variables}
+    names.update({p: f"p_{check_name(p.name, 'param')}" for p in params})
+    names.update({s: f"_shift{k}" for k, s in enumerate(shifts)})
+    replacements, reduced = sympy.cse(outputs, symbols=sympy.numbered_symbols("_t"),
+                                      order="none")
+    names.update({sym: sym.name for sym, _ in replacements})
+    printer = Printer(names)
+    signature = ", ".join(["X"] + [names[p] for p in params])
+    lines = [f"def {name}({signature}):"]
+    used = list(outputs) + list(shifts.values())
+    lines += [f"    {names[v]} = X[:, {i}]" for i, v in enumerate(variables)
+              if any(e.has(v) for e in used)]
+    lines += [f"    {names[s]} = {_print(printer, e)}" for s, e in shifts.items()]
+    lines += [f"    {sym.name} = {_print(printer, e)}" for sym, e in replacements]
+    lines.append(f"    return {_result(printer, reduced, shape, len(variables))}")
+    return "\n".join(lines)
+
+
+def _print(printer: Printer, expr: sympy.Expr) -> str:
+    try:
+        return printer.doprint(expr)
+    except Exception as exc:  # SymPy raises a bare PrintMethodNotImplementedError subclass
+        raise ScoresymInputError(f"cannot compile {expr}: {str(exc).splitlines()[0]}") from None
+
+
+def _result(printer: Printer, reduced: list, shape: str, d: int) -> str:
+    items = [_print(printer, e) for e in reduced]
+    if shape == "scalar":
+        return f"_rows({items[0]}, X)"
+    if shape == "vector":
+        return f"_columns([{', '.join(items)}], X)"
+    rows = [f"[{', '.join(items[i * d:(i + 1) * d])}]" for i in range(d)]
+    return f"_matrix([{', '.join(rows)}], X)"
