@@ -10,8 +10,7 @@ True
 """
 
 from . import checks, zoo
-from .derive.derivation import Derivation, Step
-from .derive import derive
+from .derive import Derivation, Step, derive
 from .checks import (CheckResult, check_autodiff, check_boundary, check_finite_differences,
                      check_fisher, check_stein)
 from .errors import ScoresymInputError

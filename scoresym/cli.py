@@ -181,7 +181,7 @@ def cmd_derive(args) -> int:
     if args.check is None:
         return EXIT_OK
     options = {"seed": args.seed}
-    if args.identity == "dsm":
+    if "sigma" in IDENTITIES[args.identity].check_options:
         options["sigma"] = args.sigma
     results = d.check(parse_assignments(args.check, "--check"), **options)
     print("\nchecks:")
@@ -327,7 +327,9 @@ def _derive_parser(commands) -> None:
                     "every step numerically. Example: scoresym derive \"exp(-(x - mu)**2/(2*s2))\" "
                     "--variables x --params \"mu s2\" --positive s2 --check mu=0.5,s2=2")
     _add_density_arguments(derive_cmd)
-    derive_cmd.add_argument("--identity", choices=IDENTITIES, default="hyvarinen")
+    derive_cmd.add_argument("--identity", choices=list(IDENTITIES), default="hyvarinen",
+                            help="; ".join(f"{name}: {entry.summary}"
+                                           for name, entry in IDENTITIES.items()))
     derive_cmd.add_argument("--test-function", help="g for --identity stein, e.g. \"x**2\"")
     derive_cmd.add_argument("--weight", help="w(x) for generalized score matching, e.g. x")
     derive_cmd.add_argument("--format", choices=("text", "markdown", "latex"), default="text")

@@ -22,15 +22,16 @@ from ..numerics.expectation import (DEFAULT_SIGMAS, mc_tolerance, quadrature_tol
 from ..numerics.ad import field_and_divergence
 from ..symbolic.fields import vector_field
 from ..numerics.result import CheckResult
+from ..symbolic.operators import divergence
 
 
 def stein_sides(model, field):
     """A function X -> (n, 2): per point, g(x)^T s(x) and div g(x)."""
     if field.symbolic is not None:
         g = field.symbolic
-        divergence = sympy.Add(*[sympy.diff(gi, v) for gi, v in zip(g, model.variables)])
+        div_g = divergence(g, model.variables)
         return model.lambdify().compile(
-            "stein_sides", lambda ops: sympy.Matrix([g.dot(ops.score), divergence]), "vector")
+            "stein_sides", lambda ops: sympy.Matrix([g.dot(ops.score), div_g]), "vector")
     score = model.lambdify().score
 
     def sides_of_callable(X, **params):

@@ -1,41 +1,48 @@
 """Derivations made concrete for a user's model, rendered and checked step by step.
 
+Invariant: the identities are a registry, ``IDENTITIES`` (name -> :class:`Identity`), built
+from one module per identity, each defining ``IDENTITY``; :func:`derive`, the command line and
+the docs read it. A new identity is one module plus its entry in ``MODULES``.
+
 >>> import scoresym as ss
->>> m = ss.zoo.get("gaussian_1d").model
->>> d = ss.derive(m)
+>>> model = ss.zoo.get("gaussian_1d").model
+>>> d = ss.derive(model)
 >>> d.steps[-1].title, d.result
 ('The estimator in closed form', {mu: mean(x), s2: -mean(x)**2 + mean(x**2)})
 >>> all(r.ok for r in d.check({"mu": 0.5, "s2": 2.0}))
 True
+>>> list(IDENTITIES)
+['hyvarinen', 'stein', 'dsm', 'ssm']
 """
 
 from __future__ import annotations
 
 from ..errors import ScoresymInputError
-from .dsm import derive_dsm
-from .hyvarinen import derive_hyvarinen
-from .ssm import derive_ssm
-from .stein import derive_stein
+from . import dsm, hyvarinen, ssm, stein
+from .derivation import Derivation, Step
+from .identity import Identity
 
-IDENTITIES = ("hyvarinen", "stein", "dsm", "ssm")
-
-
-def derive(m, identity: str = "hyvarinen", test_function=None, weight=None):
-    """The derivation of ``identity`` for model ``m``: "hyvarinen" (integration by parts, seeds
-    002 and 003; with ``weight``, generalized score matching), "stein" (with ``test_function``,
-    default g_i = x_i + x_i^2), "dsm" (check with ``sigma=``) or "ssm". Returns a
-    :class:`scoresym.derivation.Derivation`."""
-    if weight is not None and identity != "hyvarinen":
-        raise ScoresymInputError("a weight applies to the hyvarinen derivation only")
-    if identity == "hyvarinen":
-        return derive_hyvarinen(m, weight)
-    if identity == "stein":
-        return derive_stein(m, test_function)
-    if identity == "dsm":
-        return derive_dsm(m)
-    if identity == "ssm":
-        return derive_ssm(m)
-    raise ScoresymInputError(f"identity must be one of {', '.join(IDENTITIES)}, got {identity!r}")
+#: The registry's entries: one module per identity, each defining IDENTITY.
+MODULES = (hyvarinen, stein, dsm, ssm)
+IDENTITIES = {module.IDENTITY.name: module.IDENTITY for module in MODULES}
 
 
-__all__ = ["IDENTITIES", "derive"]
+def derive(model, identity: str = "hyvarinen", test_function=None, weight=None) -> Derivation:
+    """The derivation of ``identity`` for ``model`` (see ``IDENTITIES``): "hyvarinen"
+    (integration by parts, seeds 002 and 003; with ``weight``, generalized score matching),
+    "stein" (with ``test_function``, default g_i = x_i + x_i^2), "dsm" (check with ``sigma=``)
+    or "ssm"."""
+    if identity not in IDENTITIES:
+        raise ScoresymInputError(f"identity must be one of {', '.join(IDENTITIES)}, "
+                                 f"got {identity!r}")
+    entry = IDENTITIES[identity]
+    given = {"test_function": test_function, "weight": weight}
+    for option, value in given.items():
+        if value is not None and option not in entry.options:
+            takers = [name for name, e in IDENTITIES.items() if option in e.options]
+            raise ScoresymInputError(f"a {option.replace('_', ' ')} applies to the "
+                                     f"{' and '.join(takers)} derivation only")
+    return entry.build(model, **{option: given[option] for option in entry.options})
+
+
+__all__ = ["Derivation", "IDENTITIES", "Identity", "Step", "derive"]

@@ -15,12 +15,13 @@ import sympy
 from ..checks.dsm_variance import check_dsm_gaussian_variance
 from ..numerics.expectation import mc_tolerance, monte_carlo_mean
 from ..numerics.result import CheckResult
+from .identity import Identity
 from .derivation import Derivation, NotCheckable, Step
 from ..symbolic.notation import Dot, Expectation, Notation, SquaredNorm
 from ..losses import positive_number
 from ..randomness import generator, independent_seeds
 from .context import CheckContext
-from .hyvarinen import _score_claim, _vector
+from .claims import score_claim, vector
 
 X_TILDE = Notation("x_tilde", "x̃", r"\tilde{x}")
 X = Notation("x_vec", "x", "x")
@@ -68,8 +69,8 @@ def derive_dsm(m) -> Derivation:
              "Per coordinate, log N(x̃; x, σ²I) is -(x̃ - x)²/(2σ²) plus a constant; at "
              "x̃ = x + σε this is -ε/σ, the plain conditional score.",
              claim=_kernel_claim(kernel, xt, x1)),
-        Step("The model's score", S_TILDE, _vector(m.score),
-             "Evaluated at the noised point x̃.", claim=_score_claim),
+        Step("The model's score", S_TILDE, vector(m.score),
+             "Evaluated at the noised point x̃.", claim=score_claim),
         Step("The DSM objective", J_DSM,
              Expectation(SquaredNorm(S_TILDE + EPS / SIGMA) / 2, "x,ε"),
              "Match the model's score at x̃ to the conditional score -ε/σ."),
@@ -155,3 +156,6 @@ def _variance_claim(m):
         return check_dsm_gaussian_variance(m, ctx.data_samples[:4000], sigma=ctx.sigma,
                                            replicates=8, seed=ctx.seed)
     return claim
+
+
+IDENTITY = Identity("dsm", derive_dsm, "denoising score matching: the conditional score -eps/sigma, and DSM as score matching on the noised data", check_options=("sigma",))

@@ -14,49 +14,18 @@ from functools import partial
 import numpy as np
 import sympy
 
-from ..symbolic.boundary import symbolic_edge_terms
 from ..checks.finite_differences import TOLERANCES
 from ..numerics.differences import differenced_log_density, fd_gradient, fd_hessian
 from ..numerics.result import CheckResult
+from .identity import Identity
 from .derivation import Derivation, Step
 from ..codegen.functions import CompiledFunction
 from ..symbolic.notation import (Bracket, Dot, Expectation, Notation, SquaredNorm, WeightedDot, WeightedSquaredNorm)
-from ..symbolic.operators import weighted_hyvarinen
+from ..symbolic.operators import divergence, weighted_hyvarinen
 from ..symbolic.closed_form import stationary_point
+from .claims import (C, GRAD_LOG_P, GRAD_LOG_P_THETA, J, P_THETA, S, TRACE, dot, edge_values,
+                     half_norm, score_claim, vector)
 from .context import CheckContext
-
-P = Notation("p", "p(x)", "p(x)")
-GRAD_LOG_P = Notation("grad_log_p", "∇ₓ log p(x)", r"\nabla_x \log p(x)")
-S = Notation("s", "s_θ(x)", r"s_\theta(x)")
-TRACE = Notation("trace", "tr ∇ₓ s_θ(x)", r"\operatorname{tr} \nabla_x s_\theta(x)")
-J = Notation("J", "J(θ)", r"J(\theta)")
-C = Notation("C", "C", "C")
-P_THETA = Notation("p_theta", "p_θ(x)", r"p_\theta(x)")
-GRAD_LOG_P_THETA = Notation("grad_log_p_theta", "∇ₓ log p_θ(x)", r"\nabla_x \log p_\theta(x)")
-
-
-def _vector(items):
-    items = list(items)
-    return items[0] if len(items) == 1 else sympy.Matrix(items)
-
-
-def edge_values(m, g=None) -> tuple:
-    """Symbolic boundary terms of p g_i (g defaults to the score) for data in the model family
-    (p = f/Z): per coordinate [f g_i]_{lo}^{hi} / Z with the parameters left symbolic, and
-    whether all vanish."""
-    Z = sympy.Function("Z")(*m.params) if m.params else sympy.Symbol("Z")
-    g = list(m.score if g is None else g)
-    terms = symbolic_edge_terms(m, g)
-    values, vanish = [], True
-    for k, (v, gi) in enumerate(zip(m.variables, g)):
-        lo_term, hi_term = terms[2 * k]["term"], terms[2 * k + 1]["term"]
-        f = sympy.exp(m.log_density)
-        ends = [sympy.Limit(f * gi, v, m.domain[v][1], "-") if hi_term is None else hi_term,
-                sympy.Limit(f * gi, v, m.domain[v][0], "+") if lo_term is None else lo_term]
-        value = sympy.simplify((ends[0] - ends[1]) / Z)
-        vanish = vanish and value == 0
-        values.append(value)
-    return values, vanish
 
 
 def derive_hyvarinen(m, weight=None) -> Derivation:
@@ -83,12 +52,12 @@ def derive_hyvarinen(m, weight=None) -> Derivation:
         Step("The model", P_THETA, sympy.exp(m.log_density) / Z,
              "Normalize f by Z(θ), the integral of f over the domain, which score matching never "
              "needs."),
-        Step("log Z drops out of the score", GRAD_LOG_P_THETA, _vector(m.score),
+        Step("log Z drops out of the score", GRAD_LOG_P_THETA, vector(m.score),
              "Z(θ) does not depend on x, so its log has zero x-gradient: the score is that of f.",
-             claim=_score_claim),
+             claim=score_claim),
     ]
     if weights is not None:
-        steps.append(Step("The weight", n.w, _vector(weights),
+        steps.append(Step("The weight", n.w, vector(weights),
                           "Generalized score matching weights coordinate k's squared error by "
                           "w_k(x), chosen to vanish at the domain's edges."))
     steps += [
@@ -132,8 +101,8 @@ def derive_hyvarinen(m, weight=None) -> Derivation:
         hats = [Notation(f"hat_{p.name}", sympy.pretty(p) + "\u0302", rf"\hat{{{sympy.latex(p)}}}")
                 for p in m.params]
         steps.append(Step(
-            "The estimator in closed form", _vector(hats),
-            _vector(stationary.solution[p] for p in m.params),
+            "The estimator in closed form", vector(hats),
+            vector(stationary.solution[p] for p in m.params),
             "Replace E_p by the sample mean: the objective depends on the data only through "
             "sample moments; setting its θ-gradient to zero gives the estimator.",
             claim=_closed_form_claim(stationary, weights)))
@@ -171,33 +140,12 @@ class _Notation:
 
 # --- the numeric claims -------------------------------------------------------------------------
 
-def _score_claim(ctx: CheckContext) -> CheckResult:
-    f = differenced_log_density(ctx.model)
-    domain = [ctx.model.domain[v] for v in ctx.variables]
-    return ctx.pointwise("score of log(f/Z)", lambda X: fd_gradient(f, X, ctx.params, domain),
-                         list(ctx.ops.score), tolerance=TOLERANCES["score"],
-                         labels=("finite differences", "score"), method="finite differences")
-
-
-def _half_norm(vector, ws=None) -> sympy.Expr:
-    ws = ws or [1] * len(vector)
-    return sympy.Rational(1, 2) * sympy.Add(*[w * e**2 for w, e in zip(ws, vector)])
-
-
-def _dot(a, b, ws=None) -> sympy.Expr:
-    ws = ws or [1] * len(a)
-    return sympy.Add(*[w * u * v for w, u, v in zip(ws, a, b)])
-
-
-def _divergence(g, variables) -> sympy.Expr:
-    return sympy.Add(*[sympy.diff(gi, v) for gi, v in zip(g, variables)])
-
 
 def _expand_claim(ctx, ws):
     s, q = ctx.ops.score, ctx.data_score
-    fisher = _half_norm([a - b for a, b in zip(q, s)], ws)
+    fisher = half_norm([a - b for a, b in zip(q, s)], ws)
     return ctx.expectations("expand the square", fisher,
-                            _half_norm(q, ws) - _dot(q, s, ws) + _half_norm(s, ws),
+                            half_norm(q, ws) - dot(q, s, ws) + half_norm(s, ws),
                             ("J", "expanded"))
 
 
@@ -205,15 +153,15 @@ def _cancel_claim(ctx, ws):
     s, q = ctx.ops.score, ctx.data_score
     p = ctx.density()
     gradient_p = [sympy.diff(p, v) for v in ctx.variables]
-    return ctx.expectation_vs_integral("p cancels", _dot(q, s, ws), _dot(gradient_p, s, ws),
+    return ctx.expectation_vs_integral("p cancels", dot(q, s, ws), dot(gradient_p, s, ws),
                                        ("E[∇log p·w s]", "∫∇p·w s"))
 
 
 def _parts_claim(ctx, ws):
     g = [w * si for w, si in zip(ws, ctx.ops.score)]
     p = ctx.density()
-    lhs = _dot([sympy.diff(p, v) for v in ctx.variables], g)
-    rhs = -p * _divergence(g, ctx.variables)
+    lhs = dot([sympy.diff(p, v) for v in ctx.variables], g)
+    rhs = -p * divergence(g, ctx.variables)
     boundary, _ = ctx.boundary_total([w * si for w, si in zip(ws, ctx.model.score)])
     return ctx.integrals("integration by parts", lhs, rhs, rhs_constant=boundary,
                          labels=("∫∇p·w s", "boundary - ∫p div(w s)"))
@@ -231,16 +179,16 @@ def _boundary_claim(ctx, ws):
 def _trace_claim(ctx, ws):
     s, q = ctx.ops.score, ctx.data_score
     g = [w * si for w, si in zip(ws, s)]
-    return ctx.expectations("cross term = trace", -_dot(q, s, ws), _divergence(g, ctx.variables),
+    return ctx.expectations("cross term = trace", -dot(q, s, ws), divergence(g, ctx.variables),
                             ("-E[∇log p·w s]", "E[div(w s)]"))
 
 
 def _tractable_claim(ctx, ws):
     s, q = ctx.ops.score, ctx.data_score
-    fisher = _half_norm([a - b for a, b in zip(q, s)], ws)
+    fisher = half_norm([a - b for a, b in zip(q, s)], ws)
     weights = None if all(w == 1 for w in ws) else ws
     h = weighted_hyvarinen(ctx.ops, ctx.variables, weights)
-    return ctx.expectations("tractable objective", fisher, h + _half_norm(q, ws),
+    return ctx.expectations("tractable objective", fisher, h + half_norm(q, ws),
                             ("J", "E[h] + C"))
 
 
@@ -300,3 +248,6 @@ def _closed_form_claim(stationary, weights=None):
                            lhs_label=f"{shown} (closed form)", rhs_label="numeric minimum")
 
     return claim
+
+
+IDENTITY = Identity("hyvarinen", derive_hyvarinen, "score matching by integration by parts; with weight=, generalized score matching", options=("weight",))

@@ -17,16 +17,17 @@ from ..checks.ssm_esm import check_ssm_esm
 from ..checks.trace_variance import check_trace_variance
 from ..numerics.expectation import mc_tolerance
 from ..numerics.result import CheckResult
+from .identity import Identity
 from .derivation import Derivation, Step
 from ..losses import draw_projections
 from ..symbolic.notation import Dot, Expectation, Notation, SquaredNorm
 from ..randomness import generator
 from .context import CheckContext
-from .hyvarinen import S, TRACE
+from .claims import S, TRACE
 
 V = Notation("v", "v", "v")
 VVT = Notation("vvT", "v vᵀ", r"v v^{\top}")
-IDENTITY = Notation("I", "I", "I")
+IDENTITY_MATRIX = Notation("I", "I", "I")
 J_SSM = Notation("J_ssm", "J_SSM(θ)", r"J_{\mathrm{SSM}}(\theta)")
 HESSIAN_S = Notation("jac_s", "∇ₓs_θ(x)", r"\nabla_x s_\theta(x)")
 LAWS = ("rademacher", "gaussian", "sphere")
@@ -56,7 +57,7 @@ def derive_ssm(m) -> Derivation:
     ]
     for law in LAWS:
         steps.append(Step(f"E[v vᵀ] = I for {law} projections", Expectation(VVT, "v"),
-                          IDENTITY, f"v with {LAW_TEXT[law]}.", claim=_second_moment_claim(law)))
+                          IDENTITY_MATRIX, f"v with {LAW_TEXT[law]}.", claim=_second_moment_claim(law)))
     steps += [
         Step("The SSM objective", J_SSM,
              Expectation(Dot(V, Notation("Hv", "∇ₓs_θ(x) v", r"\nabla_x s_\theta(x) v"))
@@ -123,3 +124,6 @@ def _ssm_claim(variance_reduced: bool):
 def _variance_claim(ctx: CheckContext) -> CheckResult:
     return check_trace_variance(ctx.model, ctx.params, ctx.data_samples[:100],
                                 projection="rademacher", seed=ctx.seed, sigmas=ctx.sigmas)
+
+
+IDENTITY = Identity("ssm", derive_ssm, "sliced score matching: Hutchinson's identity and each projection law")

@@ -11,11 +11,13 @@ import sympy
 
 from ..symbolic.fields import vector_field
 from ..numerics.result import CheckResult
+from .identity import Identity
 from .derivation import Derivation, Step
 from ..errors import ScoresymInputError
 from ..symbolic.notation import Bracket, Dot, Expectation, Notation
 from .context import CheckContext
-from .hyvarinen import GRAD_LOG_P, _dot, _score_claim, _vector, edge_values
+from ..symbolic.operators import divergence
+from .claims import GRAD_LOG_P, dot, edge_values, score_claim, vector
 
 G = Notation("g", "g(x)", "g(x)")
 DIV_G = Notation("div_g", "∇ₓ·g(x)", r"\nabla_x \cdot g(x)")
@@ -31,7 +33,7 @@ def derive_stein(m, test_function=None) -> Derivation:
     xs = m.variables
     p_of_x = sympy.Function("p")(*xs)
     boundary_values, vanishes = edge_values(m, g)
-    divergence = sympy.Add(*[sympy.diff(gi, v) for gi, v in zip(g, xs)])
+    div_g = divergence(g, xs)
 
     def region(expr):
         return sympy.Integral(expr, *[(v, *m.domain[v]) for v in xs])
@@ -41,10 +43,10 @@ def derive_stein(m, test_function=None) -> Derivation:
     steps = [
         Step("Stein's identity", Expectation(Dot(G, GRAD_LOG_P), "p"), -Expectation(DIV_G, "p"),
              f"The claim, for p = f/Z and the test function {field.label}."),
-        Step("The test function", G, _vector(g), "Any smooth g for which g p vanishes at the "
+        Step("The test function", G, vector(g), "Any smooth g for which g p vanishes at the "
              "edges; this one is chosen for the check."),
-        Step("The score of p is that of f", GRAD_LOG_P, _vector(m.score),
-             "log Z does not depend on x.", claim=_score_claim),
+        Step("The score of p is that of f", GRAD_LOG_P, vector(m.score),
+             "log Z does not depend on x.", claim=score_claim),
         Step("p cancels", Expectation(Dot(G, GRAD_LOG_P), "p"), parts_lhs,
              "Write the score as ∇p / p; the density in the expectation cancels it.",
              claim=_cancel_claim(g)),
@@ -56,8 +58,8 @@ def derive_stein(m, test_function=None) -> Derivation:
              "It vanishes: g p goes to zero at every edge of the domain." if vanishes else
              "It does not vanish: g p stays non-zero at an edge, so Stein's identity fails "
              "for this g.", claim=_boundary_claim(g), expected_ok=vanishes),
-        Step("Stein's identity for this model", Expectation(_dot(g, m.score), "p"),
-             -Expectation(divergence, "p"),
+        Step("Stein's identity for this model", Expectation(dot(g, m.score), "p"),
+             -Expectation(div_g, "p"),
              "With the boundary term gone, the expectation of g·∇log p is minus that of div g."
              if vanishes else "This would follow if the boundary term vanished; it does not, "
              "so the two sides differ by it.",
@@ -76,15 +78,15 @@ def _cancel_claim(g):
     def claim(ctx: CheckContext) -> CheckResult:
         p = ctx.density()
         gradient_p = [sympy.diff(p, v) for v in ctx.variables]
-        return ctx.expectation_vs_integral("p cancels", _dot(g, ctx.data_score),
-                                           _dot(g, gradient_p), ("E[g·∇log p]", "∫g·∇p"))
+        return ctx.expectation_vs_integral("p cancels", dot(g, ctx.data_score),
+                                           dot(g, gradient_p), ("E[g·∇log p]", "∫g·∇p"))
     return claim
 
 
 def _parts_claim(g):
     def claim(ctx: CheckContext) -> CheckResult:
         p = ctx.density()
-        lhs = _dot(g, [sympy.diff(p, v) for v in ctx.variables])
+        lhs = dot(g, [sympy.diff(p, v) for v in ctx.variables])
         rhs = -sympy.Add(*[p * sympy.diff(gi, v) for gi, v in zip(g, ctx.variables)])
         boundary, _ = ctx.boundary_total(g)
         return ctx.integrals("integration by parts", lhs, rhs, rhs_constant=boundary,
@@ -106,7 +108,10 @@ def _boundary_claim(g):
 
 def _identity_claim(g):
     def claim(ctx: CheckContext) -> CheckResult:
-        divergence = sympy.Add(*[sympy.diff(gi, v) for gi, v in zip(g, ctx.variables)])
-        return ctx.expectations("stein", _dot(g, ctx.data_score), -divergence,
+        div_g = divergence(g, ctx.variables)
+        return ctx.expectations("stein", dot(g, ctx.data_score), -div_g,
                                 ("E[g·∇log p]", "-E[div g]"))
     return claim
+
+
+IDENTITY = Identity("stein", derive_stein, "Stein's identity for a test function (test_function=, default g_i = x_i + x_i^2)", options=("test_function",))

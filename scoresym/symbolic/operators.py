@@ -59,6 +59,16 @@ class Operators:
         return sympy.Rational(1, 2) * sympy.Add(*[s**2 for s in self.score]) + self.laplacian
 
 
+def divergence(g, variables) -> sympy.Expr:
+    """div g = sum_i d g_i / d x_i.
+
+    >>> x, y = sympy.symbols("x y")
+    >>> divergence([x**2, x*y], (x, y))
+    3*x
+    """
+    return sympy.Add(*[sympy.diff(gi, v) for gi, v in zip(g, variables)])
+
+
 def weighted_hyvarinen(operators, variables, weights=None) -> sympy.Expr:
     """h = sum_k [1/2 w_k s_k^2 + w_k ds_k/dx_k + (dw_k/dx_k) s_k]; w_k = 1 gives Hyvarinen's."""
     if weights is None:
