@@ -23,6 +23,7 @@ import math
 import sys
 
 from . import zoo
+from .checks import CHECKS, CommandLine
 from .derive import IDENTITIES, derive
 from .errors import ScoresymInputError
 from .estimate import METHODS, fit
@@ -205,36 +206,16 @@ def cmd_fit(args) -> int:
     return EXIT_OK if result.converged else EXIT_FAILED
 
 
-CHECKS = ("stein", "boundary", "fisher", "autodiff", "finite-differences")
-
-
 def cmd_check(args) -> int:
-    from . import checks
     from .datafiles import load_points
-    from .numerics.sampling import with_numerical_sampler
 
     m = model_from_args(args)
-    params = parse_assignments(args.at or "", "--at")
-    samples = load_points(args.samples, m.dim, "--samples") if args.samples else None
-    if samples is not None and args.name == "boundary":
-        raise ScoresymInputError("--samples: the boundary check is symbolic and takes no samples")
-    if samples is None and args.name in ("stein", "fisher") and args.method == "mc" \
-            and not with_numerical_sampler(m):
-        raise ScoresymInputError(f"--method mc needs draws from the density: pass --samples "
-                                 f"FILE (the model has d = {m.dim} and no sampler)")
-    if args.name == "stein":
-        result = checks.check_stein(m, params, args.test_function, samples=samples,
-                                    method=args.method, seed=args.seed, n=args.n)
-    elif args.name == "boundary":
-        result = checks.check_boundary(m, params, args.test_function, weight=args.weight)
-    elif args.name == "fisher":
-        data = parse_assignments(args.data_at, "--data-at") if args.data_at else params
-        result = checks.check_fisher(m, data, m, params, samples=samples, method=args.method,
-                                     seed=args.seed, n=args.n)
-    elif args.name == "autodiff":
-        result = checks.check_autodiff(m, params, samples, n=min(args.n, 2000), seed=args.seed)
-    else:
-        result = checks.check_finite_differences(m, params, X=samples, seed=args.seed)
+    options = CommandLine(
+        test_function=args.test_function, weight=args.weight, method=args.method, n=args.n,
+        seed=args.seed,
+        samples=load_points(args.samples, m.dim, "--samples") if args.samples else None,
+        data_params=parse_assignments(args.data_at, "--data-at") if args.data_at else None)
+    result = CHECKS[args.name].command_line(m, parse_assignments(args.at or "", "--at"), options)
     print(result)
     for key, value in result.details.items():
         if key in ("not_vanishing", "errors", "explicit", "implicit", "constant", "difference",
@@ -353,7 +334,9 @@ def _check_parser(commands) -> None:
                     "and finite differences. Exit status 1 when it fails. Example: "
                     "scoresym check boundary \"exp(-lam*x)\" --variables x --params lam "
                     "--positive lam --domain x=0:oo --at lam=1.5 --test-function 1")
-    check.add_argument("name", choices=CHECKS)
+    check.add_argument("name", choices=[name for name, c in CHECKS.items() if c.command_line],
+                       help="; ".join(f"{name}: {c.summary}" for name, c in CHECKS.items()
+                                      if c.command_line))
     _add_density_arguments(check)
     check.add_argument("--at", help="parameter values, e.g. mu=0.5,s2=2")
     check.add_argument("--data-at", help="fisher: the data model's parameter values")

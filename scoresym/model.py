@@ -53,7 +53,7 @@ class Model:
     """
 
     def __init__(self, log_density, variables, params=(), domain=None, positive=None,
-                 kind="log", name=None):
+                 kind="log", name=None, sampler=None):
         positive_names = set(split_names(positive, "positive parameter"))
         variable_specs = split_names(variables, "variable")
         if not variable_specs:
@@ -75,11 +75,11 @@ class Model:
         #: Derived objects that cost time to build (closed forms, fit objectives), by key.
         self.cache = {}
         #: Optional exact sampler ``(rng, n, params) -> (n, d)`` of the normalized density.
-        self.sampler = None
+        self.sampler = sampler
 
     @classmethod
     def from_string(cls, text, variables, params=(), kind="density", domain=None,
-                    positive=None, name=None):
+                    positive=None, name=None, sampler=None):
         """Build a model from a string: f (``kind="density"``), log f or an energy -log f.
 
         >>> Model.from_string("x**4/4 - a*x**2", "x", "a", kind="energy").log_density
@@ -88,7 +88,7 @@ class Model:
         if not isinstance(text, str):
             raise ScoresymInputError(f"expected a string, got {type(text).__name__}")
         return cls(text, variables, params, domain=domain, positive=positive, kind=kind,
-                   name=name)
+                   name=name, sampler=sampler)
 
     # --- construction helpers ---------------------------------------------------------------
 
@@ -248,19 +248,7 @@ class Model:
     def sample(self, n: int, params: dict, seed=None):
         """n draws from the normalized density at ``params``, shape (n, d), where the model has
         a sampler (the built-in models do; see :mod:`scoresym.zoo`)."""
-        if self.sampler is None:
-            raise ScoresymInputError(
-                f"model {self.name or self.log_density} has no sampler: pass samples")
-        import numpy
-
-        from .codegen.functions import param_values
-        from .randomness import generator
-
-        if isinstance(n, bool) or not isinstance(n, (int, numpy.integer)) or n < 1:
-            raise ScoresymInputError(f"n must be a positive integer, got {n!r}")
-        param_values(params, self.params)  # every parameter, each a finite real number
-        draws = self.sampler(generator(seed), int(n), dict(params))
-        return numpy.asarray(draws, dtype=float).reshape(int(n), self.dim)
+        return draw(self, self.sampler, n, params, seed)
 
     # --- compiled code ----------------------------------------------------------------------
 
@@ -317,6 +305,24 @@ def _spread_points(model, n: int):
             column = lo + (hi - lo) * numpy.linspace(1e-6, 1 - 1e-6, n)
         columns.append(numpy.roll(column, 7 * k))  # coordinates not all small together
     return numpy.column_stack(columns)
+
+
+def draw(model, sampler, n: int, params: dict, seed=None):
+    """n draws of ``sampler(rng, n, params)`` for ``model``, checked: n a positive integer,
+    every parameter a finite real number, the result of shape (n, d)."""
+    import numpy
+
+    from .codegen.functions import param_values
+    from .randomness import generator
+
+    if sampler is None:
+        raise ScoresymInputError(
+            f"model {model.name or model.log_density} has no sampler: pass samples")
+    if isinstance(n, bool) or not isinstance(n, (int, numpy.integer)) or n < 1:
+        raise ScoresymInputError(f"n must be a positive integer, got {n!r}")
+    param_values(params, model.params)  # every parameter, each a finite real number
+    draws = sampler(generator(seed), int(n), dict(params))
+    return numpy.asarray(draws, dtype=float).reshape(int(n), model.dim)
 
 
 def clean_log(f: sympy.Expr) -> sympy.Expr:

@@ -18,17 +18,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Callable
 
-import numpy as np
-import sympy
-
 from . import zoo
+from .checks import CHECKS, CheckResult, Subject, Suite
 from .errors import ScoresymInputError
-from .estimate import fit
-from .numerics.differences import probe_points
-from .numerics.sampling import with_numerical_sampler
-from .checks import (CheckResult, check_autodiff, check_boundary, check_dsm_gaussian_variance,
-                     check_dsm_limit, check_finite_differences, check_fisher, check_hutchinson,
-                     check_ssm_esm, check_stein, check_trace_variance)
+from .numerics.sampling import inverse_cdf_sample
 
 
 @dataclass
@@ -71,70 +64,6 @@ class Row:
                 "reason": r.details.get("reason")}
 
 
-def perturbed(params: dict) -> dict:
-    """Model parameters away from the truth (x 1.2 + 0.1; positive stays positive)."""
-    return {k: 1.2 * v + 0.1 for k, v in params.items()}
-
-
-def _points(b, n: int, seed):
-    """n draws from the model at its truth, or probe points when it has no sampler (enough for
-    the pointwise identities; the checks that need the density's own samples are left out)."""
-    if b.has_sampler:
-        return b.sample(n, seed=seed)
-    return probe_points(b.model, n, np.random.default_rng(seed))
-
-
-def checks_for(b, quick: bool, seed) -> list:
-    """[(check name, thunk returning a CheckResult, expected ok)] for built-in ``b``."""
-    m, truth = b.model, b.truth
-    n = 300 if quick else 2000
-    quad = m.dim <= 2
-    X = _points(b, n, seed)
-    plan: list = [
-        ("finite differences", lambda: check_finite_differences(m, truth, n=20, seed=seed), True),
-        ("autodiff", lambda: check_autodiff(m, truth, X[:200]), True),
-        ("boundary", lambda: check_boundary(m, truth), b.hyvarinen_valid),
-        ("ssm = esm", lambda: check_ssm_esm(m, truth, X[:n // 2], n_projections=8 if quick else 32,
-                                            seed=seed), True),
-        ("trace variance", lambda: check_trace_variance(m, truth, X[:100], seed=seed), True),
-    ]
-    if quad or b.has_sampler:
-        plan[2:2] = [
-            ("stein", lambda: check_stein(m, truth, method="quad") if quad
-             else check_stein(m, truth, samples=b.sample(20 * n, seed=seed)), True)]
-        plan[4:4] = [
-            ("fisher", lambda: check_fisher(m, truth, m, perturbed(truth), method="quad") if quad
-             else check_fisher(m, truth, m, perturbed(truth),
-                               samples=b.sample(20 * n, seed=seed)), b.hyvarinen_valid)]
-    if m.params and b.has_sampler and all(lo == -sympy.oo and hi == sympy.oo
-                                          for lo, hi in m.domain.values()):
-        # (on a bounded domain the noise of DSM leaves the support of the model)
-        plan.append(("dsm -> esm", lambda: check_dsm_limit(m, truth, X, seed=seed,
-                                                           batches=10 if quick else 20), True))
-    if m.params and b.has_sampler:
-        plan.append(("fit recovers truth", lambda: check_fit(b, 1000 if quick else 4000, seed),
-                     True))
-    if b.name == "gaussian_1d":
-        plan.append(("dsm fits q_sigma", lambda: check_dsm_gaussian_variance(
-            m, X, sigma=0.5, replicates=6 if quick else 20, seed=seed), True))
-    return plan
-
-
-def check_fit(b, n: int, seed) -> CheckResult:
-    """Score matching (weighted where the model needs it) on n exact draws at the truth, started
-    away from the truth (0.8 truth + 0.1; a mixture's symmetric start is a saddle): every
-    estimate within 4 sandwich standard errors of the truth."""
-    init = {k: 0.8 * v + 0.1 for k, v in b.truth.items()}
-    r = fit(b.model, b.sample(n, seed=seed), weight=b.fit_weight, init=init)
-    z = {k: abs(r.params[k] - b.truth[k]) / r.stderr[k] for k in r.names}
-    worst = max(z, key=z.get)
-    return CheckResult(f"fit[{b.name}]", r.params[worst], b.truth[worst],
-                       abs(r.params[worst] - b.truth[worst]), 4 * r.stderr[worst],
-                       stderr=r.stderr[worst], method=r.method,
-                       details={"params": r.params, "stderr": r.stderr, "weight": b.fit_weight},
-                       lhs_label=f"{worst} estimate", rhs_label="truth")
-
-
 def _row(name: str, check: str, thunk, expected: bool) -> Row:
     """Run one check: its result, or the reason it could not run (an internal error when the
     exception is not one scoresym raises on purpose)."""
@@ -151,31 +80,40 @@ def _row(name: str, check: str, thunk, expected: bool) -> Row:
 
 
 def user_builtin(model, params: dict, weight=None):
-    """A user's model as a suite entry, claimed valid: a 1-D model without a sampler gets the
-    numerical inverse-CDF sampler."""
-    with_numerical_sampler(model)
+    """A user's model as a suite entry, claimed valid; a 1-D model without a sampler is drawn
+    from by numerical inverse CDF (the model itself is left as it is)."""
+    sampler = model.sampler
+    if sampler is None and model.dim == 1:
+        def sampler(rng, n, p):
+            return inverse_cdf_sample(model, p, n, rng)
     return zoo.Builtin(model.name or "model", model, dict(params), "user density",
-                       fit_weight=weight)
+                       fit_weight=weight, sampler=sampler)
+
+
+def plan(builtins: list, suite: Suite, whole: bool) -> list:
+    """[(model name, Planned)]: every registered check's rows for each built-in entry, in the
+    registry's order, then (for the whole suite of built-ins) the rows each check runs once."""
+    rows = [(builtin.name, planned) for builtin in builtins
+            for check in CHECKS.values() if check.plan
+            for planned in check.plan(Subject(builtin, suite))]
+    if whole:
+        rows += [("(matrix)", planned) for check in CHECKS.values() if check.plan_once
+                 for planned in check.plan_once(suite)]
+    return rows
 
 
 def run_suite(names=None, quick: bool = False, seed=0, progress: Callable = None,
               builtins=None) -> list:
-    """Run every check over the named built-in models (default: all), or over ``builtins``
-    (e.g. a user density from :func:`user_builtin`), and return the rows."""
+    """Run every registered check over the named built-in models (default: all), or over
+    ``builtins`` (e.g. a user density from :func:`user_builtin`), and return the rows."""
     entries = list(builtins) if builtins else [zoo.get(name) for name in (names or zoo.names())]
-    names = [b.name for b in entries]
-    plan = [(b.name, check, thunk, expected) for b in entries
-            for check, thunk, expected in checks_for(b, quick, seed)]
+    whole = not builtins and len(entries) == len(zoo.names())
+    planned = plan(entries, Suite(quick=quick, seed=seed), whole)
     rows = []
-    for k, (name, check, thunk, expected) in enumerate(plan):
+    for k, (name, step) in enumerate(planned):
         if progress:
-            progress(name, check, k, len(plan))
-        rows.append(_row(name, check, thunk, expected))
-    if not builtins and len(names) == len(zoo.names()):
-        A = np.array([[2.0, 0.5, -0.3], [0.5, 1.0, 0.2], [-0.3, 0.2, 0.7]])
-        for projection in ("rademacher", "gaussian", "sphere"):
-            rows.append(Row("(matrix)", f"hutchinson {projection}",
-                            check_hutchinson(A, projection, n_draws=20_000, seed=seed)))
+            progress(name, step.label, k, len(planned))
+        rows.append(_row(name, step.label, step.run, step.expected_ok))
     return rows
 
 

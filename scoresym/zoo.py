@@ -1,7 +1,7 @@
 """Built-in models, each with its true parameters and, where one is exact, a sampler.
 
 Invariant: every entry is a :class:`Builtin` whose ``truth`` names a value for every parameter of
-its model. Where an exact sampler exists it is attached to the model (``model.sampler``), takes
+its model. Where an exact sampler exists it is declared with the model (``model.sampler``), takes
 ``(rng, n, params)`` and returns n draws from the normalized density at ``params`` as an (n, d)
 array; ``Builtin.sample(n, seed)`` draws at ``truth``.
 
@@ -15,12 +15,13 @@ array; ``Builtin.sample(n, seed)`` draws at ``truth``.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Callable
 
 import numpy as np
 import sympy
 
 from .errors import ScoresymInputError
-from .model import Model
+from .model import Model, draw
 from .numerics.sampling import rejection_sample
 
 
@@ -34,19 +35,22 @@ class Builtin:
     description: str
     hyvarinen_valid: bool = True  # False where the boundary term p(x) s(x) does not vanish
     fit_weight: str | None = None  # the weight that makes score matching valid, where one is needed
+    sampler: Callable | None = None  # draws for this entry, where the model has no sampler
 
     def __post_init__(self):
         missing = {p.name for p in self.model.params} ^ set(self.truth)
         if missing:
-            raise ValueError(f"truth of {self.name} does not match its params: {missing}")
+            raise ScoresymInputError(f"truth of {self.name} does not match its params: "
+                                     f"{', '.join(sorted(missing))}")
 
     def sample(self, n: int, seed=None, params=None) -> np.ndarray:
-        """n exact draws from the normalized density at ``params`` (default ``truth``): (n, d)."""
-        return self.model.sample(n, self.truth if params is None else params, seed)
+        """n draws from the normalized density at ``params`` (default ``truth``): (n, d)."""
+        return draw(self.model, self.sampler or self.model.sampler, n,
+                    self.truth if params is None else params, seed)
 
     @property
     def has_sampler(self) -> bool:
-        return self.model.sampler is not None
+        return (self.sampler or self.model.sampler) is not None
 
 
 def _reals(prefix: str, d: int) -> list:
@@ -55,9 +59,11 @@ def _reals(prefix: str, d: int) -> list:
 
 def gaussian_1d(mu: float = 0.5, s2: float = 2.0) -> Builtin:
     """f(x) = exp(-(x - mu)^2 / (2 s2)), the example of the seeds."""
+    def sampler(rng, n, p):
+        return p["mu"] + np.sqrt(p["s2"]) * rng.standard_normal((n, 1))
+
     m = Model.from_string("exp(-(x - mu)**2 / (2*s2))", "x", "mu s2", positive="s2",
-                          name="gaussian_1d")
-    m.sampler = lambda rng, n, p: (p["mu"] + np.sqrt(p["s2"]) * rng.standard_normal((n, 1)))
+                          name="gaussian_1d", sampler=sampler)
     return Builtin("gaussian_1d", m, {"mu": mu, "s2": s2}, "1-D Gaussian N(mu, s2)")
 
 
@@ -67,11 +73,12 @@ def gaussian_isotropic(d: int = 3, s2: float = 1.5) -> Builtin:
     s2_symbol = sympy.Symbol("s2", positive=True)
     log_f = -sympy.Add(*[(x - m) ** 2 for x, m in zip(xs, mus)]) / (2 * s2_symbol)
     name = f"gaussian_iso_{d}d"
-    model = Model(log_f, xs, mus + [s2_symbol], name=name)
+    def sampler(rng, n, p):
+        return np.array([p[m.name] for m in mus]) + np.sqrt(p["s2"]) * rng.standard_normal((n, d))
+
+    model = Model(log_f, xs, mus + [s2_symbol], name=name, sampler=sampler)
     mean = np.linspace(-1.0, 1.0, d)
     truth = {**{m.name: float(v) for m, v in zip(mus, mean)}, "s2": s2}
-    model.sampler = lambda rng, n, p: (np.array([p[m.name] for m in mus])
-                                       + np.sqrt(p["s2"]) * rng.standard_normal((n, d)))
     return Builtin(name, model, truth, f"isotropic Gaussian N(mu, s2 I) in {d}-D")
 
 
@@ -90,7 +97,6 @@ def gaussian_full(d: int = 3) -> Builtin:
     log_f = -quadratic / 2 + sympy.Add(*[b * x for b, x in zip(bs, xs)])
     upper = [L[i][j] for i in range(d) for j in range(i, d)]
     name = f"gaussian_full_{d}d"
-    model = Model(log_f, xs, upper + bs, name=name)
     precision = np.eye(d) * 2.0 + np.diag(np.full(d - 1, -0.6), 1) + np.diag(np.full(d - 1, -0.6), -1)
     b = np.linspace(0.5, -0.5, d)
     truth = {L[i][j].name: float(precision[i, j]) for i in range(d) for j in range(i, d)}
@@ -106,7 +112,7 @@ def gaussian_full(d: int = 3) -> Builtin:
                                        [s.name for s in upper])
         return mean + rng.standard_normal((n, d)) @ C.T
 
-    model.sampler = sampler
+    model = Model(log_f, xs, upper + bs, name=name, sampler=sampler)
     return Builtin(name, model, truth, f"Gaussian with full precision matrix in {d}-D")
 
 
@@ -128,22 +134,24 @@ def _gaussian_moments(precision: np.ndarray, linear: np.ndarray, names: list) ->
 def gaussian_mixture_2d() -> Builtin:
     """f(x) = exp(-||x - a||^2 / 2) + exp(-||x - b||^2 / 2): equal weights, unit covariance."""
     text = "exp(-((x1 - a1)**2 + (x2 - a2)**2)/2) + exp(-((x1 - b1)**2 + (x2 - b2)**2)/2)"
-    m = Model.from_string(text, "x1 x2", "a1 a2 b1 b2", name="gaussian_mixture_2d")
     truth = {"a1": -1.5, "a2": 0.0, "b1": 1.5, "b2": 0.5}
 
     def sampler(rng, n, p):
         means = np.array([[p["a1"], p["a2"]], [p["b1"], p["b2"]]])
         return means[rng.integers(0, 2, size=n)] + rng.standard_normal((n, 2))
 
-    m.sampler = sampler
+    m = Model.from_string(text, "x1 x2", "a1 a2 b1 b2", name="gaussian_mixture_2d",
+                          sampler=sampler)
     return Builtin("gaussian_mixture_2d", m, truth, "two-component Gaussian mixture in 2-D")
 
 
 def student_t(nu: int = 5, mu: float = 0.0, s: float = 1.0) -> Builtin:
     """f(x) = (1 + (x - mu)^2 / (nu s^2))^(-(nu + 1)/2), location mu and scale s, nu fixed."""
     text = f"(1 + (x - mu)**2 / ({nu}*s**2))**(-({nu} + 1)/2)"
-    m = Model.from_string(text, "x", "mu s", positive="s", name="student_t")
-    m.sampler = lambda rng, n, p: p["mu"] + p["s"] * rng.standard_t(nu, size=(n, 1))
+    def sampler(rng, n, p):
+        return p["mu"] + p["s"] * rng.standard_t(nu, size=(n, 1))
+
+    m = Model.from_string(text, "x", "mu s", positive="s", name="student_t", sampler=sampler)
     return Builtin("student_t", m, {"mu": mu, "s": s}, f"Student-t with nu = {nu}")
 
 
@@ -161,13 +169,17 @@ def logcosh(d: int = 3, W=None, seed: int = 0) -> Builtin:
     log_f = -sympy.Add(*[sympy.log(sympy.cosh(u)) for u in projections]) \
         - sympy.Add(*[x**2 for x in xs]) / 2
     name = f"logcosh_{d}d"
-    model = Model(log_f, xs, (), name=name)
     W_float = np.array([[float(w) for w in row] for row in entries])
-    # Exact rejection sampling: f(x) = N(x; 0, I) prod_i sech(w_i . x) up to a constant, and
-    # sech <= 1, so a standard normal proposal is accepted with probability prod_i sech(w_i . x).
-    model.sampler = lambda rng, n, p: rejection_sample(
-        rng, n, lambda k: rng.standard_normal((k, d)),
-        lambda X: -np.sum(np.logaddexp(X @ W_float.T, -X @ W_float.T) - np.log(2), axis=1))
+
+    def sampler(rng, n, p):
+        # Exact rejection sampling: f(x) = N(x; 0, I) prod_i sech(w_i . x) up to a constant,
+        # and sech <= 1, so a standard normal proposal is accepted with probability
+        # prod_i sech(w_i . x).
+        return rejection_sample(
+            rng, n, lambda k: rng.standard_normal((k, d)),
+            lambda X: -np.sum(np.logaddexp(X @ W_float.T, -X @ W_float.T) - np.log(2), axis=1))
+
+    model = Model(log_f, xs, (), name=name, sampler=sampler)
     return Builtin(name, model, {}, f"log-cosh ICA model in {d}-D with fixed W")
 
 
@@ -184,8 +196,7 @@ def _exact(w: float) -> sympy.Expr:
 def quartic_1d() -> Builtin:
     """log f(x) = t1 x + t2 x^2 - t4 x^4: an exponential family, linear in its parameters."""
     m = Model.from_string("t1*x + t2*x**2 - t4*x**4", "x", "t1 t2 t4", kind="log",
-                          positive="t4", name="quartic_1d")
-    m.sampler = _quartic_sampler
+                          positive="t4", name="quartic_1d", sampler=_quartic_sampler)
     return Builtin("quartic_1d", m, {"t1": 0.5, "t2": 1.0, "t4": 0.5},
                    "quartic exponential family in 1-D")
 
@@ -208,9 +219,11 @@ def _quartic_sampler(rng, n: int, p: dict) -> np.ndarray:
 
 def exponential(lam: float = 1.5) -> Builtin:
     """f(x) = exp(-lam x) on (0, oo): its boundary term p(x) s(x) does not vanish at 0."""
+    def sampler(rng, n, p):
+        return rng.exponential(1.0 / p["lam"], size=(n, 1))
+
     m = Model.from_string("exp(-lam*x)", "x", "lam", positive="lam", domain={"x": (0, "oo")},
-                          name="exponential")
-    m.sampler = lambda rng, n, p: rng.exponential(1.0 / p["lam"], size=(n, 1))
+                          name="exponential", sampler=sampler)
     return Builtin("exponential", m, {"lam": lam},
                    "exponential density on (0, oo), boundary term does not vanish",
                    hyvarinen_valid=False, fit_weight="x")
@@ -220,9 +233,6 @@ def truncated_normal(eta1: float = 1.0, eta2: float = 1.0) -> Builtin:
     """f(x) = exp(eta1 x - eta2 x^2 / 2) on (0, oo): a normal N(eta1/eta2, 1/eta2) truncated to
     x > 0, in natural parameters (so the objective is quadratic in them). p(0) > 0 and
     s(0) = eta1 != 0: the boundary term does not vanish; fit it with a weight."""
-    m = Model.from_string("eta1*x - eta2*x**2/2", "x", "eta1 eta2", kind="log",
-                          positive="eta2", domain={"x": (0, "oo")}, name="truncated_normal")
-
     def sampler(rng, n, p):
         from scipy import stats
 
@@ -230,7 +240,9 @@ def truncated_normal(eta1: float = 1.0, eta2: float = 1.0) -> Builtin:
         return stats.truncnorm.rvs(-mean / sd, np.inf, loc=mean, scale=sd, size=(n, 1),
                                    random_state=rng)
 
-    m.sampler = sampler
+    m = Model.from_string("eta1*x - eta2*x**2/2", "x", "eta1 eta2", kind="log",
+                          positive="eta2", domain={"x": (0, "oo")}, name="truncated_normal",
+                          sampler=sampler)
     return Builtin("truncated_normal", m, {"eta1": eta1, "eta2": eta2},
                    "normal truncated to (0, oo), natural parameters", hyvarinen_valid=False, fit_weight="x")
 
@@ -239,9 +251,11 @@ def gamma(k: float = 1.5, lam: float = 2.0) -> Builtin:
     """f(x) = x^(k - 1) exp(-lam x) on (0, oo). Its boundary term f s = x^(k-2)((k-1) - lam x)
     at 0 does not vanish for k <= 2 and is not zero over the parameter space: fit it with a
     weight."""
+    def sampler(rng, n, p):
+        return rng.gamma(p["k"], 1.0 / p["lam"], size=(n, 1))
+
     m = Model.from_string("x**(k - 1) * exp(-lam*x)", "x", "k lam", positive="k lam",
-                          domain={"x": (0, "oo")}, name="gamma")
-    m.sampler = lambda rng, n, p: rng.gamma(p["k"], 1.0 / p["lam"], size=(n, 1))
+                          domain={"x": (0, "oo")}, name="gamma", sampler=sampler)
     return Builtin("gamma", m, {"k": k, "lam": lam}, "Gamma density on (0, oo)",
                    hyvarinen_valid=False, fit_weight="x")
 

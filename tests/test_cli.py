@@ -129,13 +129,13 @@ def test_verify_writes_nothing_without_out(capsys, tmp_path, monkeypatch):
 
 def test_a_check_that_cannot_run_is_an_error_row_and_never_a_pass(monkeypatch, capsys, tmp_path):
     """Regression: an error was counted as "pass (fails as it must)"."""
-    from scoresym import verify
+    from scoresym.checks import fisher
     from scoresym.errors import ScoresymInputError
 
     def cannot_run(*args, **kwargs):
         raise ScoresymInputError("quadrature did not converge")
 
-    monkeypatch.setattr(verify, "check_fisher", cannot_run)
+    monkeypatch.setattr(fisher, "check_fisher", cannot_run)
     assert cli.main(["verify", "--quick", "--model", "exponential", "--json", "--out",
                      str(tmp_path)]) == 1
     report = json.loads(capsys.readouterr().out)
@@ -146,12 +146,12 @@ def test_a_check_that_cannot_run_is_an_error_row_and_never_a_pass(monkeypatch, c
 
 
 def test_a_bug_inside_a_check_keeps_the_table_and_exits_three(monkeypatch, capsys):
-    from scoresym import verify
+    from scoresym.checks import boundary
 
     def bug(*args, **kwargs):
         raise ZeroDivisionError("a planted bug")
 
-    monkeypatch.setattr(verify, "check_boundary", bug)
+    monkeypatch.setattr(boundary, "check_boundary", bug)
     assert cli.main(["verify", "--quick", "--model", "gaussian_1d"]) == 3
     captured = capsys.readouterr()
     assert "finite differences" in captured.out and "error" in captured.out

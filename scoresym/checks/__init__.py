@@ -1,25 +1,37 @@
-"""Numerical checks. Each returns a CheckResult that can fail: see each module for its invariant.
+"""Numerical checks, one per module, each returning a CheckResult that can fail (see each module
+for its invariant), and their registry.
 
-- finite_differences: compiled derivatives against central differences of the compiled log f
-- autodiff: compiled derivatives against HIPS autograd
-- stein: E[g . grad log p] = -E[div g] by quadrature or Monte Carlo
-- boundary: f g vanishes at the edges of the domain (symbolic one-sided limits)
-- fisher: explicit Fisher divergence = Hyvarinen objective + constant
-- consistency: SSM vs ESM, Hutchinson variances, DSM vs ESM as sigma -> 0, DSM's noised fit
+Invariant: ``CHECKS`` (name -> :class:`Check`) is built from ``MODULES``, one module per check,
+each defining ``CHECK``; its order is the order of the rows of ``scoresym verify``, and
+``scoresym verify`` and ``scoresym check`` read it and nothing else. A new check is one module
+plus its entry in ``MODULES`` (see CONTRIBUTING.md).
+
+>>> list(CHECKS)[:5]
+['finite-differences', 'autodiff', 'stein', 'boundary', 'fisher']
 """
 
+from ..numerics.result import CheckResult
+from . import (autodiff, boundary, dsm_limit, dsm_variance, finite_differences, fisher,
+               fit_recovery, hutchinson, ssm_esm, stein, trace_variance)
 from .autodiff import check_autodiff
 from .boundary import check_boundary
-from .dsm_variance import check_dsm_gaussian_variance
+from .check import Check, CommandLine, Planned, Subject, Suite
 from .dsm_limit import check_dsm_limit
-from .hutchinson import check_hutchinson, hutchinson_variance
-from .ssm_esm import check_ssm_esm
-from .trace_variance import check_trace_variance
+from .dsm_variance import check_dsm_gaussian_variance
 from .finite_differences import check_finite_differences
 from .fisher import check_fisher
-from ..numerics.result import CheckResult
+from .fit_recovery import check_fit_recovery
+from .hutchinson import check_hutchinson, hutchinson_variance
+from .ssm_esm import check_ssm_esm
 from .stein import check_stein
+from .trace_variance import check_trace_variance
 
-__all__ = ["CheckResult", "check_autodiff", "check_boundary", "check_dsm_gaussian_variance",
-           "check_dsm_limit", "check_finite_differences", "check_fisher", "check_hutchinson",
+#: The registry's entries, in the order of the suite's rows: one module per check.
+MODULES = (finite_differences, autodiff, stein, boundary, fisher, ssm_esm, trace_variance,
+           dsm_limit, fit_recovery, dsm_variance, hutchinson)
+CHECKS = {module.CHECK.name: module.CHECK for module in MODULES}
+
+__all__ = ["CHECKS", "Check", "CheckResult", "CommandLine", "Planned", "Subject", "Suite",
+           "check_autodiff", "check_boundary", "check_dsm_gaussian_variance", "check_dsm_limit",
+           "check_finite_differences", "check_fisher", "check_fit_recovery", "check_hutchinson",
            "check_ssm_esm", "check_stein", "check_trace_variance", "hutchinson_variance"]

@@ -21,6 +21,7 @@ from ..numerics.ad import hessian_trace, score_function
 from ..losses import esm_loss
 from ..numerics.expectation import resolve_samples
 from ..numerics.differences import compare_quantities, probe_points
+from .check import Check, CommandLine, Planned, Subject
 
 TOLERANCES = {"score": 1e-10, "laplacian": 1e-10, "hyvarinen_mean": 1e-10}
 
@@ -45,3 +46,17 @@ def check_autodiff(m, params, samples=None, n: int = 200, seed=None):
     }
     return compare_quantities(f"autodiff[{m.name or 'model'}]", pairs, TOLERANCES, "autograd",
                               {"points": X.shape[0]})
+
+
+def _plan(subject: Subject) -> list:
+    return [Planned("autodiff", lambda: check_autodiff(subject.model, subject.truth,
+                                                         subject.points[:200]))]
+
+
+def _command_line(model, params: dict, options: CommandLine):
+    return check_autodiff(model, params, options.samples, n=min(options.n, 2000),
+                          seed=options.seed)
+
+
+CHECK = Check("autodiff", check_autodiff, "compiled score, Laplacian and mean Hyvarinen "
+              "integrand against HIPS autograd", plan=_plan, command_line=_command_line)

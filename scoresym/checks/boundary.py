@@ -22,6 +22,7 @@ from ..symbolic.boundary import boundary_terms
 from ..symbolic.fields import vector_field
 from ..numerics.differences import probe_points
 from ..numerics.result import CheckResult
+from .check import Check, CommandLine, Planned, Subject, no_samples
 
 
 def check_boundary(m, params, test_function=None, weight=None) -> CheckResult:
@@ -73,3 +74,15 @@ def _size(model, term, rng) -> float:
     return max(abs(float(term.evalf(subs=p))) for p in points)
 
 
+def _plan(subject: Subject) -> list:
+    return [Planned("boundary", lambda: check_boundary(subject.model, subject.truth),
+                    subject.builtin.hyvarinen_valid)]
+
+
+def _command_line(model, params: dict, options: CommandLine):
+    no_samples("boundary", options)
+    return check_boundary(model, params, options.test_function, weight=options.weight)
+
+
+CHECK = Check("boundary", check_boundary, "f g vanishes at every edge of the domain (g the "
+              "score by default)", plan=_plan, command_line=_command_line)

@@ -17,6 +17,7 @@ from ..numerics.expectation import (DEFAULT_SIGMAS, mc_tolerance, monte_carlo_me
                                     resolve_samples)
 from ..numerics.result import CheckResult
 from ..randomness import generator, independent_seeds
+from .check import Check, Planned, Subject
 
 
 def _gradient(loss, names, values, **arguments) -> np.ndarray:
@@ -66,3 +67,16 @@ def check_dsm_limit(m, params, samples=None, sigmas_noise=(0.2, 0.1), batches: i
                        mc_tolerance(stderr[j], sigmas, lhs, rhs),
                        stderr=float(stderr[j]), method="mc", details=details,
                        lhs_label=f"dDSM/d{names[j]} (sigma->0)", rhs_label=f"dESM/d{names[j]}")
+
+
+def _plan(subject: Subject) -> list:
+    # on a bounded domain the noise of DSM leaves the support of the model
+    if not (subject.model.params and subject.has_sampler and subject.unbounded):
+        return []
+    return [Planned("dsm -> esm", lambda: check_dsm_limit(
+        subject.model, subject.truth, subject.points, seed=subject.seed,
+        batches=10 if subject.quick else 20))]
+
+
+CHECK = Check("dsm-limit", check_dsm_limit, "DSM's parameter gradient -> ESM's as sigma -> 0",
+              plan=_plan)

@@ -16,6 +16,7 @@ from ..losses import dsm_loss, esm_loss
 from ..numerics.expectation import DEFAULT_SIGMAS, mc_result
 from ..numerics.result import CheckResult
 from ..randomness import generator, independent_seeds
+from .check import Check, Planned, Subject
 
 
 def check_dsm_gaussian_variance(m, X, sigma: float = 0.5, replicates: int = 20, seed=None,
@@ -44,3 +45,15 @@ def check_dsm_gaussian_variance(m, X, sigma: float = 0.5, replicates: int = 20, 
     return mc_result(f"dsm_variance[{m.name or 'model'}, sigma={sigma}]", fits,
                       np.full(replicates, v + sigma**2), sigmas, details,
                       ("DSM argmin s2", "v + sigma^2"))
+
+
+def _plan(subject: Subject) -> list:
+    if subject.name != "gaussian_1d":  # it needs Gaussian data and the Gaussian model
+        return []
+    return [Planned("dsm fits q_sigma", lambda: check_dsm_gaussian_variance(
+        subject.model, subject.points, sigma=0.5, replicates=6 if subject.quick else 20,
+        seed=subject.seed))]
+
+
+CHECK = Check("dsm-variance", check_dsm_gaussian_variance, "DSM fits the noised density: a "
+              "Gaussian's variance comes out as v + sigma^2", plan=_plan)

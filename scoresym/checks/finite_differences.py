@@ -22,6 +22,7 @@ from ..numerics.differences import (compare_quantities, differenced_log_density,
                                      fd_hessian, probe_points)
 from ..randomness import generator
 from ..numerics.result import CheckResult
+from .check import Check, CommandLine, Planned, Subject
 
 TOLERANCES = {"score": 1e-6, "hessian": 1e-4, "laplacian": 1e-4, "hyvarinen": 1e-4}
 
@@ -45,3 +46,17 @@ def check_finite_differences(model, params: dict, X=None, n: int = 25, seed=None
     pairs = {q: (getattr(f, q)(X, **params), reference) for q, reference in references.items()}
     return compare_quantities(f"finite_differences[{model.name or 'model'}]", pairs, TOLERANCES,
                               "finite differences", {"points": X.shape[0]})
+
+
+def _plan(subject: Subject) -> list:
+    return [Planned("finite differences", lambda: check_finite_differences(
+        subject.model, subject.truth, n=20, seed=subject.seed))]
+
+
+def _command_line(model, params: dict, options: CommandLine):
+    return check_finite_differences(model, params, X=options.samples, seed=options.seed)
+
+
+CHECK = Check("finite-differences", check_finite_differences,
+              "compiled score, Hessian, Laplacian and Hyvarinen integrand against central "
+              "differences of log f", plan=_plan, command_line=_command_line)

@@ -24,6 +24,7 @@ from ..symbolic.boundary import divergent_edges, exact_values
 from ..numerics.expectation import (mc_tolerance, monte_carlo_mean, quadrature_expectation, resolve_method, resolve_samples)
 from ..numerics.result import CheckResult
 from ..numerics.expectation import DEFAULT_SIGMAS, quadrature_tolerance
+from .check import Check, CommandLine, Planned, Subject, draws
 
 
 def fisher_fields(data_model, model) -> tuple:
@@ -110,3 +111,25 @@ def _infinite_result(name: str, reasons: list, labels: dict) -> CheckResult:
     nan = float("nan")
     return CheckResult(name, nan, nan, float("inf"), 0.0, method="quad",
                        details={"reason": "; ".join(reasons), "infinite": reasons}, **labels)
+
+
+def _plan(subject: Subject) -> list:
+    model, truth, valid = subject.model, subject.truth, subject.builtin.hyvarinen_valid
+    if subject.quadrature:
+        return [Planned("fisher", lambda: check_fisher(model, truth, model, subject.perturbed(),
+                                                       method="quad"), valid)]
+    if subject.has_sampler:
+        return [Planned("fisher", lambda: check_fisher(
+            model, truth, model, subject.perturbed(), samples=subject.sample(20 * subject.n)),
+            valid)]
+    return []
+
+
+def _command_line(model, params: dict, options: CommandLine):
+    data = params if options.data_params is None else options.data_params
+    return check_fisher(model, data, model, params, samples=draws(model, data, options),
+                        method=options.method, seed=options.seed, n=options.n)
+
+
+CHECK = Check("fisher", check_fisher, "explicit Fisher divergence = Hyvarinen objective + its "
+              "constant (data: the model at --data-at)", plan=_plan, command_line=_command_line)

@@ -19,6 +19,7 @@ from ..losses import draw_projections
 from ..numerics.expectation import DEFAULT_SIGMAS, mc_result
 from ..numerics.result import CheckResult
 from ..randomness import generator
+from .check import Check, Planned, Suite
 
 
 def hutchinson_variance(A, projection: str):
@@ -57,3 +58,17 @@ def check_hutchinson(A, projection: str = "rademacher", n_draws: int = 20_000, s
                       np.full(n_draws, closed), sigmas,
                       {"mean": float(q.mean()), "trace": float(np.trace(A))},
                       ("empirical variance", "closed form"))
+
+
+#: The matrix of the suite's Hutchinson rows: symmetric, not diagonal, not a multiple of I.
+SUITE_MATRIX = np.array([[2.0, 0.5, -0.3], [0.5, 1.0, 0.2], [-0.3, 0.2, 0.7]])
+
+
+def _plan_once(suite: Suite) -> list:
+    return [Planned(f"hutchinson {law}", lambda law=law: check_hutchinson(
+        SUITE_MATRIX, law, n_draws=20_000, seed=suite.seed))
+        for law in ("rademacher", "gaussian", "sphere")]
+
+
+CHECK = Check("hutchinson", check_hutchinson, "variance of v^T A v over projections = its "
+              "closed form", plan_once=_plan_once)

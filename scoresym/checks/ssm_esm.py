@@ -16,6 +16,7 @@ from ..losses import esm_loss, ssm_loss
 from ..numerics.expectation import DEFAULT_SIGMAS, mc_result, resolve_samples
 from ..numerics.result import CheckResult
 from ..randomness import independent_seeds
+from .check import Check, Planned, Subject
 
 
 def check_ssm_esm(m, params, samples=None, n_projections: int = 64, projection="rademacher",
@@ -33,3 +34,13 @@ def check_ssm_esm(m, params, samples=None, n_projections: int = 64, projection="
     return mc_result(f"ssm_esm[{m.name or 'model'}, {law}{', vr' if variance_reduced else ''}]",
                       ssm, esm, sigmas, {"projection": law, "n_projections": n_projections,
                                          "samples": len(X)}, ("SSM", "ESM"))
+
+
+def _plan(subject: Subject) -> list:
+    return [Planned("ssm = esm", lambda: check_ssm_esm(
+        subject.model, subject.truth, subject.points[:subject.n // 2],
+        n_projections=8 if subject.quick else 32, seed=subject.seed))]
+
+
+CHECK = Check("ssm-esm", check_ssm_esm, "SSM averaged over projections = ESM, sample by sample",
+              plan=_plan)

@@ -23,6 +23,7 @@ from ..numerics.ad import field_and_divergence
 from ..symbolic.fields import vector_field
 from ..numerics.result import CheckResult
 from ..symbolic.operators import divergence
+from .check import Check, CommandLine, Planned, Subject, draws
 
 
 def stein_sides(model, field):
@@ -71,3 +72,22 @@ def check_stein(m, params, test_function=None, samples=None, method="auto", seed
                        mc_tolerance(stderr, sigmas, lhs, rhs), stderr=float(stderr),
                        method="mc", details={"test_function": field.label, "samples": len(X),
                                              "sigmas": sigmas}, **labels)
+
+
+def _plan(subject: Subject) -> list:
+    model, truth = subject.model, subject.truth
+    if subject.quadrature:
+        return [Planned("stein", lambda: check_stein(model, truth, method="quad"))]
+    if subject.has_sampler:
+        return [Planned("stein", lambda: check_stein(model, truth,
+                                                     samples=subject.sample(20 * subject.n)))]
+    return []
+
+
+def _command_line(model, params: dict, options: CommandLine):
+    return check_stein(model, params, options.test_function, samples=draws(model, params, options),
+                       method=options.method, seed=options.seed, n=options.n)
+
+
+CHECK = Check("stein", check_stein, "E[g . grad log p] = -E[div g] for a test function g",
+              plan=_plan, command_line=_command_line)

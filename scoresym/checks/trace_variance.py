@@ -14,6 +14,7 @@ from ..numerics.ad import projected_hessian, score_function
 from ..numerics.expectation import DEFAULT_SIGMAS, mc_result, resolve_samples
 from ..numerics.result import CheckResult
 from ..randomness import generator, independent_seeds
+from .check import Check, Planned, Subject
 from .hutchinson import hutchinson_variance
 
 
@@ -33,3 +34,12 @@ def check_trace_variance(m, params, samples=None, projection="rademacher",
     return mc_result(f"trace_variance[{m.name or 'model'}, {projection}]", empirical, closed,
                       sigmas, {"projection": projection, "n_projections": n_projections,
                                "samples": len(X)}, ("empirical", "closed form"))
+
+
+def _plan(subject: Subject) -> list:
+    return [Planned("trace variance", lambda: check_trace_variance(
+        subject.model, subject.truth, subject.points[:100], seed=subject.seed))]
+
+
+CHECK = Check("trace-variance", check_trace_variance, "variance of SSM's trace term over "
+              "projections = Hutchinson's closed form", plan=_plan)

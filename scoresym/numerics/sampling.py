@@ -80,13 +80,6 @@ def _edge(f, params, mode, scale, bound, peak, direction) -> float:
     return t
 
 
-def with_numerical_sampler(model) -> bool:
-    """Give a one-dimensional model that has no sampler the inverse-CDF sampler above; returns
-    whether the model can now be sampled."""
-    if model.sampler is None and model.dim == 1:
-        model.sampler = lambda rng, n, p: inverse_cdf_sample(model, p, n, rng)
-    return model.sampler is not None
-
 
 def rejection_sample(rng, n: int, propose, log_accept, batch: int = 4096) -> np.ndarray:
     """n exact draws by rejection: propose(k) gives k proposals, accepted with probability
