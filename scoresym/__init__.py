@@ -10,9 +10,15 @@ True
 """
 
 from . import checks, zoo
+from .checks import (
+                     CheckResult,
+                     check_autodiff,
+                     check_boundary,
+                     check_finite_differences,
+                     check_fisher,
+                     check_stein,
+)
 from .derive import Derivation, Step, derive
-from .checks import (CheckResult, check_autodiff, check_boundary, check_finite_differences,
-                     check_fisher, check_stein)
 from .errors import ScoresymInputError
 from .estimate import FitResult, fit, maximum_likelihood
 from .losses import dsm_loss, esm_loss, loss_gradient, ssm_loss

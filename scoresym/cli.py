@@ -28,7 +28,14 @@ from .derive import IDENTITIES, derive
 from .errors import ScoresymInputError
 from .estimate import METHODS, fit
 from .model import Model
-from .verify import format_rows, report_json, run_suite, summary_line, user_builtin, write_report
+from .verify import (
+    format_rows,
+    report_json,
+    run_suite,
+    summary_line,
+    user_builtin,
+    write_report,
+)
 
 EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT, EXIT_INTERNAL = 0, 1, 2, 3
 
@@ -89,7 +96,7 @@ def parse_assignments(text: str, what: str) -> dict:
 
 
 def parse_domain(items) -> dict:
-    """["x=0:oo"] -> {"x": ("0", "oo")}."""
+    """["x=0:oo"] -> {"x": ("0", "oo")}; the bounds are read by the Model."""
     domain = {}
     for item in items or ():
         name, sep, interval = item.partition("=")
@@ -98,21 +105,8 @@ def parse_domain(items) -> dict:
             raise ScoresymInputError(f"--domain: expected name=lo:hi, got {item!r}")
         if name.strip() in domain:
             raise ScoresymInputError(f"--domain: {name.strip()} is given twice")
-        domain[name.strip()] = tuple(_bound(b) for b in (lo, hi))
+        domain[name.strip()] = (lo.strip(), hi.strip())
     return domain
-
-
-def _bound(text: str):
-    text = text.strip()
-    if text in ("oo", "-oo", "inf", "-inf"):
-        return text
-    try:
-        value = float(text)
-    except ValueError:
-        raise ScoresymInputError(f"--domain: bound {text!r} is not a number or +-oo") from None
-    if math.isnan(value):
-        raise ScoresymInputError(f"--domain: bound {text!r} is not a number or +-oo")
-    return value
 
 
 def model_from_args(args):

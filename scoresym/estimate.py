@@ -29,10 +29,11 @@ import numpy as np
 import scipy.optimize
 import sympy
 
-from .symbolic.boundary import edge_limits, exact_values, symbolic_edge_terms
-from .symbolic.closed_form import stationary_point
 from .codegen.functions import CompiledFunction, as_points, scalar_param
 from .errors import ScoresymInputError
+from .numerics.differences import fd_hessian
+from .symbolic.boundary import boundary_terms, symbolic_edge_terms
+from .symbolic.closed_form import stationary_point
 from .symbolic.operators import weighted_hyvarinen
 
 METHODS = ("auto", "closed_form", "optimize")
@@ -423,7 +424,10 @@ def maximum_likelihood(m, X, init=None, fixed=None) -> FitResult:
                                     options={"xatol": 1e-9, "fatol": 1e-13, "maxiter": 20_000,
                                              "maxfev": 40_000})
     theta = found.x
-    H = _numeric_hessian(negative_log_likelihood, theta)
+    # the observed information: central second differences of the mean negative
+    # log-likelihood, steps 1e-4 max(1, |theta|)
+    H = fd_hessian(lambda T: np.array([negative_log_likelihood(t) for t in T]),
+                   theta[None, :], {})[0]
     cov = np.linalg.inv(H) / len(X)
     values = {**dict(zip(names, (float(t) for t in theta))), **fixed}
     return FitResult({p.name: values[p.name] for p in m.params}, cov,
@@ -431,30 +435,13 @@ def maximum_likelihood(m, X, init=None, fixed=None) -> FitResult:
                      float(found.fun), "mle", bool(found.success), names, len(X), fixed)
 
 
-def _numeric_hessian(function, theta: np.ndarray) -> np.ndarray:
-    """Central second differences with steps 1e-4 max(1, |theta|)."""
-    p = len(theta)
-    h = 1e-4 * np.maximum(1.0, np.abs(theta))
-    H = np.empty((p, p))
-    for i in range(p):
-        for j in range(i, p):
-            def at(si, sj):
-                t = theta.copy()
-                t[i] += si * h[i]
-                t[j] += sj * h[j]
-                return function(t)
-            H[i, j] = H[j, i] = (at(1, 1) - at(1, -1) - at(-1, 1) + at(-1, -1)) / (4 * h[i] * h[j])
-    return H
-
 
 def _check_at_estimate(m, weights, result, problems) -> None:
     """Where SymPy could not decide the boundary term symbolically, decide it at the estimate."""
-    values = exact_values(m, result.params)
-    g = [(w * s).xreplace(values) for w, s in zip(weights or [1] * m.dim, m.score)]
-    finite = {v: m.domain[v] for v in m.variables}
-    terms = edge_limits(m.log_density.xreplace(values), g, m.variables, finite)
+    g = [w * s for w, s in zip(weights or [1] * m.dim, m.score)]
+    terms = boundary_terms(m, result.params, g, finite_only=True)
     bad = [(t["variable"], t["edge"], t["term"]) for t in terms
-           if t["edge"] not in (sympy.oo, -sympy.oo) and (t["term"] is None or t["term"] != 0)]
+           if t["term"] is None or t["term"] != 0]
     result.details["boundary_checked_at_estimate"] = not bad
     if bad:
         raise ScoresymInputError(f"at the estimate {result.params}, the boundary term does not "

@@ -29,10 +29,11 @@ import scipy.optimize  # noqa: E402
 from . import zoo  # noqa: E402
 from .checks.fisher import check_fisher  # noqa: E402
 from .checks.stein import stein_sides  # noqa: E402
-from .symbolic.fields import vector_field
 from .estimate import fit  # noqa: E402
 from .losses import dsm_loss, loss_gradient, ssm_loss  # noqa: E402
+from .numerics.ad import hessian_trace  # noqa: E402
 from .outputs import atomic_file, output_folder  # noqa: E402
+from .symbolic.fields import vector_field
 
 #: Okabe-Ito, safe for the common colour-vision deficiencies.
 PALETTE = ["#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000"]
@@ -73,11 +74,8 @@ def mlp(params, X):
 
 def _esm_network_loss(params, X):
     """1/2 ||s||^2 + tr grad s of the network's score, the trace exact (d backward passes)."""
-    s = mlp(params, X)
-    trace = 0.0
-    for i in range(X.shape[1]):
-        trace = trace + autograd.grad(lambda Y, i=i: anp.sum(mlp(params, Y)[:, i]))(X)[:, i]
-    return anp.mean(0.5 * anp.sum(s**2, axis=1) + trace)
+    trace = hessian_trace(lambda Y: mlp(params, Y), X, X.shape[1])
+    return anp.mean(0.5 * anp.sum(mlp(params, X) ** 2, axis=1) + trace)
 
 
 def _dsm_network_loss(params, X, eps, sigma):

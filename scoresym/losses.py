@@ -34,8 +34,8 @@ import autograd
 import autograd.numpy as anp
 import numpy
 
-from .codegen.functions import as_points, scalar_param
 from .codegen.backends import is_traced
+from .codegen.functions import as_points, scalar_param
 from .errors import ScoresymInputError
 from .model import Model
 from .numerics.ad import hessian_trace, projected_hessian, score_function

@@ -15,12 +15,22 @@ dimensions is an array of shape (n, d) (see :mod:`scoresym.compile`).
 
 from __future__ import annotations
 
+import decimal
 from functools import cached_property
 
 import sympy
 
 from .errors import ScoresymInputError
-from .symbolic.expressions import (check_name, constant_value, describe_constant, parse_expression, require_double_constants, require_shallow, split_names, split_top_level)
+from .symbolic.expressions import (
+    check_name,
+    constant_value,
+    describe_constant,
+    parse_expression,
+    require_double_constants,
+    require_shallow,
+    split_names,
+    split_top_level,
+)
 from .symbolic.operators import Operators, stabilize_log_sum_exp, tidy
 
 KINDS = ("density", "log", "energy")
@@ -403,9 +413,20 @@ def _interval(name: str, interval) -> tuple:
 
 
 def _bound(name: str, value) -> sympy.Expr:
-    if isinstance(value, str) and value.strip() in ("oo", "-oo", "inf", "-inf"):
-        value = value.strip().replace("inf", "oo")
-        return sympy.oo if value == "oo" else -sympy.oo
+    """A domain bound: a number (a numeric string is read exactly, "0.1" as 1/10) or +-oo
+    (also "inf", "-inf")."""
+    if isinstance(value, str) and value.strip() in ("oo", "-oo", "inf", "-inf", "+oo", "+inf"):
+        return -sympy.oo if value.strip().startswith("-") else sympy.oo
+    if isinstance(value, str):
+        try:
+            exact = decimal.Decimal(value.strip())
+        except decimal.InvalidOperation:
+            raise ScoresymInputError(f"domain bound of {name} must be a number or +-oo, got "
+                                     f"{value!r}") from None
+        if not exact.is_finite():
+            raise ScoresymInputError(f"domain bound of {name} must be a number or +-oo, got "
+                                     f"{value!r}")
+        return sympy.Rational(*exact.as_integer_ratio())
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         if value in (float("inf"), float("-inf")):
             return sympy.oo if value > 0 else -sympy.oo

@@ -11,8 +11,19 @@ plus its entry in ``MODULES`` (see CONTRIBUTING.md).
 """
 
 from ..numerics.result import CheckResult
-from . import (autodiff, boundary, dsm_limit, dsm_variance, finite_differences, fisher,
-               fit_recovery, hutchinson, ssm_esm, stein, trace_variance)
+from . import (
+               autodiff,
+               boundary,
+               dsm_limit,
+               dsm_variance,
+               finite_differences,
+               fisher,
+               fit_recovery,
+               hutchinson,
+               ssm_esm,
+               stein,
+               trace_variance,
+)
 from .autodiff import check_autodiff
 from .boundary import check_boundary
 from .check import Check, CommandLine, Planned, Subject, Suite

@@ -16,11 +16,11 @@ from __future__ import annotations
 import numpy as np
 
 from ..codegen.functions import as_points, param_values
-from ..randomness import generator
-from ..numerics.ad import hessian_trace, score_function
 from ..losses import esm_loss
-from ..numerics.expectation import resolve_samples
+from ..numerics.ad import hessian_trace, score_function
 from ..numerics.differences import compare_quantities, probe_points
+from ..numerics.expectation import resolve_samples
+from ..randomness import generator
 from .check import Check, CommandLine, Planned, Subject
 
 TOLERANCES = {"score": 1e-10, "laplacian": 1e-10, "hyvarinen_mean": 1e-10}

@@ -18,10 +18,10 @@ from __future__ import annotations
 import numpy as np
 
 from ..codegen.functions import param_values
-from ..symbolic.boundary import boundary_terms
-from ..symbolic.fields import vector_field
 from ..numerics.differences import probe_points
 from ..numerics.result import CheckResult
+from ..symbolic.boundary import boundary_terms
+from ..symbolic.fields import vector_field
 from .check import Check, CommandLine, Planned, Subject, no_samples
 
 

@@ -13,8 +13,12 @@ import numpy as np
 from ..codegen.functions import param_values
 from ..errors import ScoresymInputError
 from ..losses import dsm_loss, esm_loss
-from ..numerics.expectation import (DEFAULT_SIGMAS, mc_tolerance, monte_carlo_mean,
-                                    resolve_samples)
+from ..numerics.expectation import (
+    DEFAULT_SIGMAS,
+    mc_tolerance,
+    monte_carlo_mean,
+    resolve_samples,
+)
 from ..numerics.result import CheckResult
 from ..randomness import generator, independent_seeds
 from .check import Check, Planned, Subject

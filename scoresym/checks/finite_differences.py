@@ -18,10 +18,15 @@ from __future__ import annotations
 import numpy as np
 
 from ..codegen.functions import as_points, param_values
-from ..numerics.differences import (compare_quantities, differenced_log_density, fd_gradient,
-                                     fd_hessian, probe_points)
-from ..randomness import generator
+from ..numerics.differences import (
+    compare_quantities,
+    differenced_log_density,
+    fd_gradient,
+    fd_hessian,
+    probe_points,
+)
 from ..numerics.result import CheckResult
+from ..randomness import generator
 from .check import Check, CommandLine, Planned, Subject
 
 TOLERANCES = {"score": 1e-6, "hessian": 1e-4, "laplacian": 1e-4, "hyvarinen": 1e-4}

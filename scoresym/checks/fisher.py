@@ -19,11 +19,17 @@ import sympy
 
 from ..codegen.functions import CompiledFunction, param_values
 from ..errors import ScoresymInputError
-from ..symbolic.operators import renamed
-from ..symbolic.boundary import divergent_edges, exact_values
-from ..numerics.expectation import (mc_tolerance, monte_carlo_mean, quadrature_expectation, resolve_method, resolve_samples)
+from ..numerics.expectation import (
+    DEFAULT_SIGMAS,
+    mc_result,
+    quadrature_expectation,
+    quadrature_result,
+    resolve_method,
+    resolve_samples,
+)
 from ..numerics.result import CheckResult
-from ..numerics.expectation import DEFAULT_SIGMAS, quadrature_tolerance
+from ..symbolic.boundary import divergent_edges, exact_values
+from ..symbolic.operators import renamed
 from .check import Check, CommandLine, Planned, Subject, draws
 
 
@@ -70,7 +76,7 @@ def check_fisher(data_model, data_params, model, params, samples=None, method="a
     arguments = {**params, **{names[k]: v for k, v in data_params.items()}}
     method = resolve_method(method, data_model, samples)
     name = f"fisher[{data_model.name or 'data'} -> {model.name or 'model'}]"
-    labels = {"lhs_label": "explicit", "rhs_label": "implicit + const"}
+    labels = ("explicit", "implicit + const")
     if method == "quad":
         try:
             means, errors = quadrature_expectation(data_model, data_params,
@@ -81,17 +87,18 @@ def check_fisher(data_model, data_params, model, params, samples=None, method="a
                 raise
             return _infinite_result(name, infinite, labels)
         explicit, implicit, constant = (float(v) for v in means)
-        stderr, tolerance = None, quadrature_tolerance(errors, means)
-    else:
-        X = resolve_samples(data_model, data_params, samples, n, seed)
-        values = compiled(X, **arguments)
-        explicit, implicit, constant = (float(v) for v in values.mean(axis=0))
-        _, se = monte_carlo_mean(values[:, 0] - values[:, 1] - values[:, 2])
-        stderr, tolerance = float(se), mc_tolerance(se, sigmas, explicit, implicit + constant)
-    details = {"explicit": explicit, "implicit": implicit, "constant": constant,
-               "difference": explicit - implicit}
-    return CheckResult(name, explicit, implicit + constant, abs(explicit - implicit - constant),
-                       tolerance, stderr=stderr, method=method, details=details, **labels)
+        return quadrature_result(name, explicit, implicit + constant, errors, labels=labels,
+                                 details=_parts(explicit, implicit, constant), scale=means)
+    values = compiled(resolve_samples(data_model, data_params, samples, n, seed), **arguments)
+    explicit, implicit, constant = (float(v) for v in values.mean(axis=0))
+    return mc_result(name, values[:, 0], values[:, 1] + values[:, 2], sigmas,
+                     _parts(explicit, implicit, constant), labels)
+
+
+def _parts(explicit: float, implicit: float, constant: float) -> dict:
+    """The three expectations, and explicit - implicit (the same at every model parameter)."""
+    return {"explicit": explicit, "implicit": implicit, "constant": constant,
+            "difference": explicit - implicit}
 
 
 def _infinite_expectations(data_model, data_params, model, params, compiled) -> list:
@@ -106,11 +113,12 @@ def _infinite_expectations(data_model, data_params, model, params, compiled) -> 
     return divergent_edges(log_f, integrands, model.variables, domain)
 
 
-def _infinite_result(name: str, reasons: list, labels: dict) -> CheckResult:
+def _infinite_result(name: str, reasons: list, labels: tuple) -> CheckResult:
     """The identity fails: an expectation in it is infinite (a verdict, not an error)."""
     nan = float("nan")
     return CheckResult(name, nan, nan, float("inf"), 0.0, method="quad",
-                       details={"reason": "; ".join(reasons), "infinite": reasons}, **labels)
+                       details={"reason": "; ".join(reasons), "infinite": reasons},
+                       lhs_label=labels[0], rhs_label=labels[1])
 
 
 def _plan(subject: Subject) -> list:

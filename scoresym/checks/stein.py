@@ -18,10 +18,17 @@ import numpy as np
 import sympy
 
 from ..codegen.functions import param_values
-from ..numerics.expectation import (DEFAULT_SIGMAS, mc_tolerance, quadrature_tolerance, monte_carlo_mean, quadrature_expectation, resolve_method, resolve_samples)
 from ..numerics.ad import field_and_divergence
-from ..symbolic.fields import vector_field
+from ..numerics.expectation import (
+    DEFAULT_SIGMAS,
+    mc_result,
+    quadrature_expectation,
+    quadrature_result,
+    resolve_method,
+    resolve_samples,
+)
 from ..numerics.result import CheckResult
+from ..symbolic.fields import vector_field
 from ..symbolic.operators import divergence
 from .check import Check, CommandLine, Planned, Subject, draws
 
@@ -55,23 +62,17 @@ def check_stein(m, params, test_function=None, samples=None, method="auto", seed
     method = resolve_method(method, m, samples)
     sides = stein_sides(m, field)
     name = f"stein[{m.name or 'model'}, {field.label}]"
-    labels = {"lhs_label": "E[g.s]", "rhs_label": "-E[div g]"}
+    labels = ("E[g.s]", "-E[div g]")
     if method == "quad":
-        (lhs, divergence), errors = quadrature_expectation(
-            m, params, lambda X: sides(X, **params))
-        lhs, rhs = float(lhs), -float(divergence)
-        tolerance = quadrature_tolerance(errors, (lhs, rhs))
-        return CheckResult(name, lhs, rhs, abs(lhs - rhs), tolerance, method="quad",
-                           details={"test_function": field.label,
-                                    "integrator_error": float(np.sum(errors))}, **labels)
+        (lhs, div_g), errors = quadrature_expectation(m, params, lambda X: sides(X, **params))
+        return quadrature_result(name, lhs, -div_g, errors, labels=labels,
+                                 details={"test_function": field.label,
+                                          "integrator_error": float(np.sum(errors))})
     X = resolve_samples(m, params, samples, n, seed)
     values = sides(X, **params)
-    difference, stderr = monte_carlo_mean(values[:, 0] + values[:, 1])
-    lhs, rhs = float(values[:, 0].mean()), -float(values[:, 1].mean())
-    return CheckResult(name, lhs, rhs, abs(float(difference)),
-                       mc_tolerance(stderr, sigmas, lhs, rhs), stderr=float(stderr),
-                       method="mc", details={"test_function": field.label, "samples": len(X),
-                                             "sigmas": sigmas}, **labels)
+    return mc_result(name, values[:, 0], -values[:, 1], sigmas,
+                     {"test_function": field.label, "samples": len(X), "sigmas": sigmas},
+                     labels)
 
 
 def _plan(subject: Subject) -> list:

@@ -19,7 +19,6 @@ from ..errors import ScoresymInputError
 from . import backend_autograd, backend_numpy
 from .backend import Backend
 
-
 #: The registry's entries: one module per backend, each defining BACKEND.
 MODULES = (backend_numpy, backend_autograd)
 BACKENDS = {module.BACKEND.name: module.BACKEND for module in MODULES}

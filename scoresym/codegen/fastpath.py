@@ -32,7 +32,7 @@ import sympy
 
 from ..budget import OverBudget, time_limit
 from .backends import backend_modules
-from .functions import as_points, param_values
+from .functions import GeneratedFunction
 from .printer import Printer
 
 U = sympy.Symbol("_u", real=True)
@@ -134,24 +134,17 @@ def _simplified(e: sympy.Expr) -> sympy.Expr:
         return e
 
 
-class FastFunction:
-    """A compiled operator on the fast path; called, shaped and checked like CompiledFunction."""
+class FastFunction(GeneratedFunction):
+    """A compiled operator on the fast path; its public SymPy ``expr`` is derived on first
+    access only (it is slow in high d)."""
 
     def __init__(self, name, source, model, shape, backend, namespace, expr_of):
-        self.name, self.source, self.shape, self.backend = name, source, shape, backend
-        self.variables, self.params = model.variables, model.params
+        super().__init__(name, source, model.variables, model.params, shape, backend, namespace)
         self._expr_of = expr_of
-        exec(compile(source, f"<scoresym fast {name}>", "exec"), namespace)
-        self._function = namespace[name]
 
     @cached_property
     def expr(self):
-        """The public SymPy expression, derived on first access (it is slow in high d)."""
         return self._expr_of()
-
-    def __call__(self, X, /, **params):
-        points = as_points(X, len(self.variables), self.backend)
-        return self._function(points, *param_values(params, self.params, self.backend))
 
     def __repr__(self) -> str:
         return f"<compiled {self.shape} {self.name} [{self.backend}, fast path]>"

@@ -46,43 +46,58 @@ def _matrix(rows, X, np):
     return np.stack([_columns(row, X, np) for row in rows], axis=1)
 
 
-class CompiledFunction:
-    """A compiled scalar, vector or matrix field: call it as ``f(X, **params)``.
+class GeneratedFunction:
+    """Generated source, executed once, called as ``f(X, **params)`` with the points and the
+    parameters checked (see :func:`as_points`, :func:`param_values`).
 
-    Attributes: ``name``, ``expr`` (the SymPy expression or Matrix), ``source`` (the generated
-    Python), ``backend``, ``variables``, ``params``. ``compiled_expr`` (default ``expr``) and
-    ``shifts`` let the code evaluate an equal but numerically stabler form of ``expr``.
+    Attributes: ``name``, ``source`` (the generated Python), ``shape``, ``backend``,
+    ``variables``, ``params``; subclasses add ``expr``, the SymPy expression it evaluates.
     """
 
-    def __init__(self, name, expr, variables, params, shape, backend="numpy",
-                 compiled_expr=None, shifts=None):
+    def __init__(self, name: str, source: str, variables, params, shape: str, backend: str,
+                 namespace: dict):
         if shape not in SHAPES:
-            raise ValueError(f"shape must be one of {SHAPES}")
-        self.name, self.expr, self.shape = name, expr, shape
-        self.variables, self.params, self.backend = tuple(variables), tuple(params), backend
-        target = expr if compiled_expr is None else compiled_expr
-        outputs = list(target) if isinstance(target, sympy.MatrixBase) else [target]
-        self.source = generate_source(name, outputs, self.variables, self.params, shape, shifts)
-        self._function = self._build(backend_modules(backend))
-
-    def _build(self, modules: dict):
-        np = modules["numpy"]
-        namespace = dict(modules, functools=functools,
-                         _rows=functools.partial(_rows, np=np),
-                         _columns=functools.partial(_columns, np=np),
-                         _matrix=functools.partial(_matrix, np=np))
-        code = compile(self.source, f"<scoresym {self.name}>", "exec")
+            raise ScoresymInputError(f"shape must be one of {', '.join(SHAPES)}, got {shape!r}")
+        self.name, self.source, self.shape, self.backend = name, source, shape, backend
+        self.variables, self.params = tuple(variables), tuple(params)
+        code = compile(source, f"<scoresym {name}>", "exec")
         exec(code, namespace)  # the source holds only validated identifiers and printed SymPy
-        return namespace[self.name]
+        self._function = namespace[name]
 
     def __call__(self, X, /, **params):
         points = as_points(X, len(self.variables), self.backend)
-        values = param_values(params, self.params, self.backend)
-        return self._function(points, *values)
+        return self._function(points, *param_values(params, self.params, self.backend))
 
     def __repr__(self) -> str:
         args = ", ".join(["X"] + [f"{p.name}=" for p in self.params])
         return f"<compiled {self.shape} {self.name}({args}) [{self.backend}]>"
+
+
+class CompiledFunction(GeneratedFunction):
+    """A compiled scalar, vector or matrix field: call it as ``f(X, **params)``.
+
+    ``expr`` is the SymPy expression or Matrix it evaluates; ``compiled_expr`` (default
+    ``expr``) and ``shifts`` let the code evaluate an equal but numerically stabler form of it.
+    """
+
+    def __init__(self, name, expr, variables, params, shape, backend="numpy",
+                 compiled_expr=None, shifts=None):
+        self.expr = expr
+        target = expr if compiled_expr is None else compiled_expr
+        outputs = list(target) if isinstance(target, sympy.MatrixBase) else [target]
+        source = generate_source(name, outputs, tuple(variables), tuple(params), shape, shifts)
+        super().__init__(name, source, variables, params, shape, backend,
+                         runtime_namespace(backend))
+
+
+def runtime_namespace(backend: str) -> dict:
+    """What generated code sees: the backend's numpy and scipy, functools, and the helpers that
+    give every result its shape."""
+    modules = backend_modules(backend)
+    np = modules["numpy"]
+    return dict(modules, functools=functools, _rows=functools.partial(_rows, np=np),
+                _columns=functools.partial(_columns, np=np),
+                _matrix=functools.partial(_matrix, np=np))
 
 
 def as_points(X, d: int, backend: str = "numpy"):

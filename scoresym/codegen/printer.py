@@ -19,7 +19,12 @@ import sympy
 from sympy.printing.numpy import SciPyPrinter
 
 from ..errors import ScoresymInputError
-from ..symbolic.expressions import check_name, constant_parts, constant_value, describe_constant
+from ..symbolic.expressions import (
+    check_name,
+    constant_parts,
+    constant_value,
+    describe_constant,
+)
 
 
 class Printer(SciPyPrinter):

@@ -15,16 +15,24 @@ from functools import cached_property
 import numpy as np
 import sympy
 
-from ..symbolic.boundary import edge_limits, exact_values
-from ..numerics.expectation import (integrate_over_domain, log_density_peak, mc_tolerance, monte_carlo_mean, quadrature_expectation, resolve_method, resolve_samples)
-from ..numerics.differences import probe_points, relative_error
-from ..numerics.result import CheckResult
-from ..numerics.expectation import DEFAULT_SIGMAS, quadrature_tolerance
 from ..codegen.functions import CompiledFunction, param_values
-from .derivation import NotCheckable
 from ..errors import ScoresymInputError
-from ..symbolic.operators import renamed
+from ..numerics.differences import probe_points, relative_error
+from ..numerics.expectation import (
+    DEFAULT_SIGMAS,
+    integrate_over_domain,
+    log_density_peak,
+    mc_result,
+    quadrature_expectation,
+    quadrature_result,
+    resolve_method,
+    resolve_samples,
+)
+from ..numerics.result import CheckResult
 from ..numerics.sampling import inverse_cdf_sample
+from ..symbolic.boundary import edge_limits, exact_values
+from ..symbolic.operators import renamed
+from .derivation import NotCheckable
 
 
 class CheckContext:
@@ -113,20 +121,14 @@ class CheckContext:
     def expectations(self, name: str, lhs: sympy.Expr, rhs: sympy.Expr, labels=("lhs", "rhs"),
                      details=None) -> CheckResult:
         """E_p[lhs] = E_p[rhs], two integrands under the data density."""
-        labels = {"lhs_label": labels[0], "rhs_label": labels[1]}
         details = dict(details or {})
         if self.method == "quad":
             means, errors = quadrature_expectation(
                 self.data_model, self.data_params, lambda X: self.evaluate([lhs, rhs], X))
-            a, b = (float(v) for v in means)
-            return CheckResult(name, a, b, abs(a - b), quadrature_tolerance(errors, (a, b)),
-                               method="quad", details=details, **labels)
+            return quadrature_result(name, means[0], means[1], errors, details, labels)
         values = self.evaluate([lhs, rhs], self.data_samples)
-        difference, stderr = monte_carlo_mean(values[:, 0] - values[:, 1])
-        a, b = (float(v) for v in values.mean(axis=0))
-        return CheckResult(name, a, b, abs(float(difference)),
-                           mc_tolerance(stderr, self.sigmas, a, b), stderr=float(stderr),
-                           method="mc", details={**details, "samples": len(values)}, **labels)
+        return mc_result(name, values[:, 0], values[:, 1], self.sigmas,
+                         {**details, "samples": len(values)}, labels)
 
     def integrals(self, name: str, lhs: sympy.Expr, rhs: sympy.Expr, rhs_constant: float = 0.0,
                   labels=("lhs", "rhs"), details=None) -> CheckResult:
@@ -134,10 +136,8 @@ class CheckContext:
         self.require_quadrature("an integral over the domain")
         values, errors = integrate_over_domain(self.data_model,
                                                lambda X: self.evaluate([lhs, rhs], X))
-        a, b = float(values[0]), float(values[1]) + rhs_constant
-        return CheckResult(name, a, b, abs(a - b), quadrature_tolerance(errors, (a, b)),
-                           method="quad", details=dict(details or {}), lhs_label=labels[0],
-                           rhs_label=labels[1])
+        return quadrature_result(name, values[0], float(values[1]) + rhs_constant, errors,
+                                 details, labels)
 
     def expectation_vs_integral(self, name: str, lhs: sympy.Expr, rhs: sympy.Expr,
                                 labels=("lhs", "rhs")) -> CheckResult:
@@ -147,10 +147,8 @@ class CheckContext:
         means, mean_errors = quadrature_expectation(self.data_model, self.data_params,
                                                     lambda X: self.evaluate([lhs], X))
         values, errors = integrate_over_domain(self.data_model, lambda X: self.evaluate([rhs], X))
-        a, b = float(means[0]), float(values[0])
-        tolerance = quadrature_tolerance(np.concatenate([mean_errors, errors]), (a, b))
-        return CheckResult(name, a, b, abs(a - b), tolerance, method="quad",
-                           lhs_label=labels[0], rhs_label=labels[1])
+        return quadrature_result(name, means[0], values[0],
+                                 np.concatenate([mean_errors, errors]), labels=labels)
 
     def pointwise(self, name: str, lhs, rhs: list, tolerance: float = 1e-9,
                   labels=("lhs", "rhs"), method="pointwise") -> CheckResult:

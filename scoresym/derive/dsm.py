@@ -13,15 +13,15 @@ import numpy as np
 import sympy
 
 from ..checks.dsm_variance import check_dsm_gaussian_variance
-from ..numerics.expectation import mc_tolerance, monte_carlo_mean
-from ..numerics.result import CheckResult
-from .identity import Identity
-from .derivation import Derivation, NotCheckable, Step
-from ..symbolic.notation import Dot, Expectation, Notation, SquaredNorm
 from ..losses import positive_number
+from ..numerics.expectation import mc_result
+from ..numerics.result import CheckResult
 from ..randomness import generator, independent_seeds
-from .context import CheckContext
+from ..symbolic.notation import Dot, Expectation, Notation, SquaredNorm
 from .claims import score_claim, vector
+from .context import CheckContext
+from .derivation import Derivation, NotCheckable, Step
+from .identity import Identity
 
 X_TILDE = Notation("x_tilde", "x̃", r"\tilde{x}")
 X = Notation("x_vec", "x", "x")
@@ -45,12 +45,8 @@ class DSMContext(CheckContext):
         self.noised = self.data_samples + self.sigma * self.eps
 
     def paired(self, name, lhs, rhs, labels) -> CheckResult:
-        difference, stderr = monte_carlo_mean(lhs - rhs)
-        a, b = float(np.mean(lhs)), float(np.mean(rhs))
-        return CheckResult(name, a, b, abs(float(difference)),
-                           mc_tolerance(stderr, self.sigmas, a, b), stderr=float(stderr),
-                           method="mc", details={"samples": len(lhs), "sigma": self.sigma},
-                           lhs_label=labels[0], rhs_label=labels[1])
+        return mc_result(name, lhs, rhs, self.sigmas, {"samples": len(lhs), "sigma": self.sigma},
+                         labels)
 
     def at_noised(self, exprs) -> np.ndarray:
         return self.evaluate(list(exprs), self.noised)

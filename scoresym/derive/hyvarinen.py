@@ -15,17 +15,37 @@ import numpy as np
 import sympy
 
 from ..checks.finite_differences import TOLERANCES
+from ..codegen.functions import CompiledFunction
 from ..numerics.differences import differenced_log_density, fd_gradient, fd_hessian
 from ..numerics.result import CheckResult
-from .identity import Identity
-from .derivation import Derivation, Step
-from ..codegen.functions import CompiledFunction
-from ..symbolic.notation import (Bracket, Dot, Expectation, Notation, SquaredNorm, WeightedDot, WeightedSquaredNorm)
-from ..symbolic.operators import divergence, weighted_hyvarinen
 from ..symbolic.closed_form import stationary_point
-from .claims import (C, GRAD_LOG_P, GRAD_LOG_P_THETA, J, P_THETA, S, TRACE, dot, edge_values,
-                     half_norm, score_claim, vector)
+from ..symbolic.notation import (
+    Bracket,
+    Dot,
+    Expectation,
+    Notation,
+    SquaredNorm,
+    WeightedDot,
+    WeightedSquaredNorm,
+)
+from ..symbolic.operators import divergence, weighted_hyvarinen
+from .claims import (
+    GRAD_LOG_P,
+    GRAD_LOG_P_THETA,
+    P_THETA,
+    TRACE,
+    C,
+    J,
+    S,
+    dot,
+    edge_values,
+    half_norm,
+    score_claim,
+    vector,
+)
 from .context import CheckContext
+from .derivation import Derivation, Step
+from .identity import Identity
 
 
 def derive_hyvarinen(m, weight=None) -> Derivation:

@@ -15,15 +15,15 @@ import sympy
 
 from ..checks.ssm_esm import check_ssm_esm
 from ..checks.trace_variance import check_trace_variance
+from ..losses import draw_projections
 from ..numerics.expectation import mc_tolerance
 from ..numerics.result import CheckResult
-from .identity import Identity
-from .derivation import Derivation, Step
-from ..losses import draw_projections
-from ..symbolic.notation import Dot, Expectation, Notation, SquaredNorm
 from ..randomness import generator
+from ..symbolic.notation import Dot, Expectation, Notation, SquaredNorm
+from .claims import TRACE, S
 from .context import CheckContext
-from .claims import S, TRACE
+from .derivation import Derivation, Step
+from .identity import Identity
 
 V = Notation("v", "v", "v")
 VVT = Notation("vvT", "v vᵀ", r"v v^{\top}")

@@ -9,15 +9,15 @@ from __future__ import annotations
 
 import sympy
 
-from ..symbolic.fields import vector_field
-from ..numerics.result import CheckResult
-from .identity import Identity
-from .derivation import Derivation, Step
 from ..errors import ScoresymInputError
+from ..numerics.result import CheckResult
+from ..symbolic.fields import vector_field
 from ..symbolic.notation import Bracket, Dot, Expectation, Notation
-from .context import CheckContext
 from ..symbolic.operators import divergence
 from .claims import GRAD_LOG_P, dot, edge_values, score_claim, vector
+from .context import CheckContext
+from .derivation import Derivation, Step
+from .identity import Identity
 
 G = Notation("g", "g(x)", "g(x)")
 DIV_G = Notation("div_g", "∇ₓ·g(x)", r"\nabla_x \cdot g(x)")

@@ -63,8 +63,7 @@ def field_and_divergence(function: Callable, X: np.ndarray) -> tuple:
 
     try:
         values = np.asarray(g(X), dtype=float)
-        divergence = sum(autograd.grad(lambda Y, i=i: anp.sum(g(Y)[:, i]))(X)[:, i]
-                         for i in range(d))
+        divergence = hessian_trace(g, X, d)  # div g = tr of g's Jacobian
     except (TypeError, ValueError) as exc:
         raise ScoresymInputError(
             f"test_function must map (n, {d}) arrays to (n, {d}) with autograd.numpy: {exc}") \

@@ -14,7 +14,6 @@ import numpy as np
 
 from .result import CheckResult
 
-
 STEP_FIRST = 1e-5   # about eps**(1/3): central first differences
 
 

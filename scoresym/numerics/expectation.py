@@ -79,8 +79,9 @@ def _require_quadrature(model) -> None:
             f"quadrature needs d <= {QUAD_MAX_DIM}, the model has d = {model.dim}: use method='mc'")
 
 
-def log_density_peak(model, params: dict) -> float:
-    """max log f over the domain, located by L-BFGS-B with the compiled score (used to scale)."""
+def log_density_mode(model, params: dict) -> tuple:
+    """(x, log f(x)) at the maximum of log f over the domain, located by L-BFGS-B with the
+    compiled score from the middle of the domain (or its start, where the search fails)."""
     f = model.lambdify()
     lo, hi = _limits(model)
     start = np.array([_start(a, b) for a, b in zip(lo, hi)])
@@ -94,11 +95,17 @@ def log_density_peak(model, params: dict) -> float:
         warnings.simplefilter("ignore", RuntimeWarning)
         found = scipy.optimize.minimize(negative, start, jac=True, method="L-BFGS-B",
                                         bounds=bounds)
-    candidates = [-found.fun, float(f.log_density(start[None, :], **params)[0])]
-    finite = [c for c in candidates if np.isfinite(c)]
+        candidates = [(found.x, -found.fun),
+                      (start, float(f.log_density(start[None, :], **params)[0]))]
+    finite = [(x, value) for x, value in candidates if np.isfinite(value)]
     if not finite:
         raise ScoresymInputError("the log density is not finite anywhere it was evaluated")
-    return max(finite)
+    return max(finite, key=lambda candidate: candidate[1])
+
+
+def log_density_peak(model, params: dict) -> float:
+    """max log f over the domain (used to scale integrands)."""
+    return log_density_mode(model, params)[1]
 
 
 def _limits(model) -> tuple:
@@ -183,8 +190,20 @@ def resolve_method(method: str, model, samples) -> str:
     return method
 
 
+def quadrature_result(name: str, lhs: float, rhs: float, errors, details=None,
+                      labels=("lhs", "rhs"), scale=None) -> CheckResult:
+    """A quadrature CheckResult for lhs = rhs, with the tolerance of
+    :func:`quadrature_tolerance` from the integrator's ``errors`` (and the values that set the
+    scale of its floor, by default the two sides)."""
+    lhs, rhs = float(lhs), float(rhs)
+    tolerance = quadrature_tolerance(errors, (lhs, rhs) if scale is None else scale)
+    return CheckResult(name, lhs, rhs, abs(lhs - rhs), tolerance, method="quad",
+                       details=dict(details or {}), lhs_label=labels[0], rhs_label=labels[1])
+
+
 def mc_result(name, lhs_values, rhs_values, sigmas, details, labels=("lhs", "rhs")):
-    """A Monte Carlo CheckResult for E[lhs] = E[rhs] from paired per-sample values."""
+    """A Monte Carlo CheckResult for E[lhs] = E[rhs] from paired per-sample values: the error
+    is the mean paired difference, the tolerance ``sigmas`` of its standard errors."""
     difference, stderr = monte_carlo_mean(np.asarray(lhs_values) - np.asarray(rhs_values))
     lhs, rhs = float(np.mean(lhs_values)), float(np.mean(rhs_values))
     return CheckResult(name, lhs, rhs, abs(float(difference)),

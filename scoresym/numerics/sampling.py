@@ -17,30 +17,22 @@ Monte Carlo error of any sample it is used for.
 from __future__ import annotations
 
 import numpy as np
-import scipy.optimize
 
 from ..errors import ScoresymInputError
+from .expectation import log_density_mode
 
 NODES = 40_001
 TAIL = 40.0  # stop where log f is this far below its peak
 
 
-def _mode_and_scale(f, params: dict, lo: float, hi: float) -> tuple:
-    start = 0.0 if np.isinf(lo) and np.isinf(hi) else (
-        lo + 1.0 if np.isinf(hi) else (hi - 1.0 if np.isinf(lo) else 0.5 * (lo + hi)))
-    bounds = [(None if np.isinf(lo) else lo, None if np.isinf(hi) else hi)]
-
-    def negative(x):
-        X = np.array([[x[0]]])
-        return -float(f.log_density(X, **params)[0]), -f.score(X, **params)[0]
-
+def _mode_and_scale(model, params: dict) -> tuple:
+    """(mode, log f there, curvature scale 1/sqrt(-(log f)'') at the mode, or 1)."""
+    x, peak = log_density_mode(model, params)
+    mode = float(x[0])
     with np.errstate(all="ignore"):
-        found = scipy.optimize.minimize(negative, [start], jac=True, method="L-BFGS-B",
-                                        bounds=bounds)
-        mode = float(found.x[0])
-        curvature = -float(f.hessian(np.array([[mode]]), **params)[0, 0, 0])
+        curvature = -float(model.lambdify().hessian(np.array([[mode]]), **params)[0, 0, 0])
     scale = 1.0 / np.sqrt(curvature) if np.isfinite(curvature) and curvature > 0 else 1.0
-    return mode, scale
+    return mode, peak, scale
 
 
 def inverse_cdf_sample(model, params: dict, n: int, rng) -> np.ndarray:
@@ -49,8 +41,7 @@ def inverse_cdf_sample(model, params: dict, n: int, rng) -> np.ndarray:
         raise ScoresymInputError("numerical inverse-CDF sampling is for one-dimensional models")
     f = model.lambdify()
     lo, hi = (float(b) for b in model.domain[model.variables[0]])
-    mode, scale = _mode_and_scale(f, params, lo, hi)
-    peak = float(f.log_density(np.array([[mode]]), **params)[0])
+    mode, peak, scale = _mode_and_scale(model, params)
     t_lo = _edge(f, params, mode, scale, lo, peak, -1)
     t_hi = _edge(f, params, mode, scale, hi, peak, +1)
     t = np.linspace(t_lo, t_hi, NODES)

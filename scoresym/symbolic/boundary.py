@@ -23,25 +23,34 @@ def exact_values(model, params: dict) -> dict:
     return {p: sympy.Rational(repr(float(params[p.name]))) for p in model.params}
 
 
-def boundary_terms(model, params: dict, g: sympy.Matrix) -> list:
-    """[{variable, edge, term}] with term = lim_{x_i -> edge} f(x) g_i(x) (None if undecided)."""
+def boundary_terms(model, params: dict, g, finite_only: bool = False) -> list:
+    """[{variable, edge, term}] with term = lim_{x_i -> edge} f(x) g_i(x) (None if undecided)
+    at these parameter values (exact rationals)."""
     values = exact_values(model, params)
     return edge_limits(model.log_density.xreplace(values), [gi.xreplace(values) for gi in g],
-                       model.variables, model.domain)
+                       model.variables, model.domain, finite_only)
 
 
-def edge_limits(log_f: sympy.Expr, g: list, variables: tuple, domain: dict) -> list:
-    """[{variable, edge, term}]: one-sided limits of exp(log_f) g_i as x_i tends to each edge of
-    its interval in ``domain``; ``log_f`` and ``g`` must hold no parameters but numbers."""
-    f = sympy.exp(log_f)
-    terms = []
-    for gi, variable in zip(g, variables):
-        product = f * gi
+def edges(variables: tuple, domain: dict, finite_only: bool = False):
+    """(index, variable, edge, direction) for each edge of each variable's interval: its lower
+    edge approached from above ("+"), its upper edge from below ("-")."""
+    for k, variable in enumerate(variables):
         lo, hi = domain[variable]
         for edge, direction in ((lo, "+"), (hi, "-")):
-            terms.append({"variable": variable.name, "edge": edge,
-                          "term": one_sided_limit(product, variable, edge, direction)})
-    return terms
+            if not (finite_only and edge in (sympy.oo, -sympy.oo)):
+                yield k, variable, edge, direction
+
+
+def edge_limits(log_f: sympy.Expr, g: list, variables: tuple, domain: dict,
+                finite_only: bool = False) -> list:
+    """[{variable, edge, term}]: one-sided limits of exp(log_f) g_i as x_i tends to each edge of
+    its interval in ``domain`` (only the finite edges with ``finite_only``); parameters in
+    ``log_f`` and ``g`` are numbers or left symbolic (a term that depends on their range is
+    then None, undecided)."""
+    f = sympy.exp(log_f)
+    return [{"variable": variable.name, "edge": edge,
+             "term": one_sided_limit(f * g[k], variable, edge, direction)}
+            for k, variable, edge, direction in edges(variables, domain, finite_only)]
 
 
 def near_edge(expr, variable, edge, direction):
@@ -75,16 +84,7 @@ def near_edge(expr, variable, edge, direction):
 def symbolic_edge_terms(model, g, finite_only: bool = False) -> list:
     """[{variable, edge, term}] of lim f(x) g_i(x) at each edge with the parameters left
     symbolic (term None when SymPy cannot decide, e.g. when it depends on a parameter's range)."""
-    f = sympy.exp(model.log_density)
-    terms = []
-    for gi, variable in zip(g, model.variables):
-        lo, hi = model.domain[variable]
-        for edge, direction in ((lo, "+"), (hi, "-")):
-            if finite_only and edge in (sympy.oo, -sympy.oo):
-                continue
-            terms.append({"variable": variable.name, "edge": edge,
-                          "term": one_sided_limit(f * gi, variable, edge, direction)})
-    return terms
+    return edge_limits(model.log_density, list(g), model.variables, model.domain, finite_only)
 
 
 #: Seconds allowed for one edge limit (then: undecided, which never counts as vanishing).
@@ -124,12 +124,10 @@ def divergent_edges(log_density: sympy.Expr, integrands: dict, variables: tuple,
     f = sympy.exp(log_density)
     reasons = []
     for name, h in integrands.items():
-        for variable in variables:
-            lo, hi = domain[variable]
-            for edge, direction in ((lo, "+"), (hi, "-")):
-                scale = variable if edge in (sympy.oo, -sympy.oo) else variable - edge
-                value = one_sided_limit(scale * f * h, variable, edge, direction)
-                if value is not None and not value.free_symbols and value != 0:
-                    reasons.append(f"E[{name}] is infinite: ({scale})*f*h -> {value} as "
-                                   f"{variable} -> {edge}")
+        for _, variable, edge, direction in edges(variables, domain):
+            scale = variable if edge in (sympy.oo, -sympy.oo) else variable - edge
+            value = one_sided_limit(scale * f * h, variable, edge, direction)
+            if value is not None and not value.free_symbols and value != 0:
+                reasons.append(f"E[{name}] is infinite: ({scale})*f*h -> {value} as "
+                               f"{variable} -> {edge}")
     return reasons
