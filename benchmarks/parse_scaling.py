@@ -18,11 +18,10 @@ import platform
 from pathlib import Path
 
 import sympy
-
 from scaling import median_time
 
-from scoresym.symbolic.expressions import MAX_LENGTH, parse_expression
 from scoresym.outputs import output_folder, write_text
+from scoresym.symbolic.expressions import MAX_LENGTH, parse_expression
 
 X = sympy.Symbol("x", real=True)
 SHAPES = {  # name: (the string of k terms, the same expression built by SymPy directly)
@@ -60,8 +59,8 @@ def rows(repeats: int) -> list:
         top = longest(make, MAX_LENGTH)
         for k in sorted({max(1, top // 16), top // 4, top // 2, top}):
             text = make(k)
-            ours = median_time(lambda: parse_expression(text, {"x": X}), repeats)
-            sympy_alone = median_time(lambda: build(k), repeats)
+            ours = median_time(lambda text=text: parse_expression(text, {"x": X}), repeats)
+            sympy_alone = median_time(lambda build=build, k=k: build(k), repeats)
             table.append((shape, len(text), ours, sympy_alone, python_parse(text)))
     return table
 

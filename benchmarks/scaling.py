@@ -123,14 +123,15 @@ def gaussian_fits(dims, n: int = 10_000) -> list:
         start = time.perf_counter()
         fit(b.model, X)
         cold = time.perf_counter() - start
-        warm = median_time(lambda: fit(b.model, X), 3)
+        warm = median_time(lambda b=b, X=X: fit(b.model, X), 3)
         rows.append((d, len(b.model.params), cold, warm))
     return rows
 
 
 def plot(rows, path: Path) -> None:
-    from scoresym.figures import style
     import matplotlib.pyplot as plt
+
+    from scoresym.figures import style
 
     d = [r["d"] for r in rows]
     with style():

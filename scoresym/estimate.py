@@ -31,12 +31,15 @@ import sympy
 
 from .codegen.functions import CompiledFunction, as_points, scalar_param
 from .errors import ScoresymInputError
+from .memo import PerModel
 from .numerics.differences import fd_hessian
 from .symbolic.boundary import boundary_terms, symbolic_edge_terms
 from .symbolic.closed_form import stationary_point
 from .symbolic.operators import weighted_hyvarinen
 
 METHODS = ("auto", "closed_form", "optimize")
+#: Compiled objectives and closed forms, per model (built once: a repeated fit takes ms).
+_DERIVED = PerModel()
 
 
 @dataclass
@@ -63,8 +66,9 @@ class FitResult:
 
     def summary(self) -> str:
         """A table: parameter, estimate, standard error, 95% interval."""
-        lines = [f"score matching ({self.method}{', weighted' if self.details.get('weight') else ''}"
-                 f"), n = {self.n}, objective = {self.objective:.6g}, "
+        weighted = ", weighted" if self.details.get("weight") else ""
+        lines = [f"score matching ({self.method}{weighted}), n = {self.n}, "
+                 f"objective = {self.objective:.6g}, "
                  f"converged = {self.converged}",
                  f"{'param':<10} {'estimate':>14} {'stderr':>12} {'95% interval':>30}"]
         for name, value in self.params.items():
@@ -88,11 +92,11 @@ class FitResult:
 
 # --- the objective ------------------------------------------------------------------------------
 
-def boundary_problems(m, weights=None) -> list:
+def boundary_problems(model, weights=None) -> list:
     """Finite edges where p w_k s_k does not provably vanish (the parameters left symbolic):
     [(variable, edge, term or None when undecided)]."""
-    g = [w * s for w, s in zip(weights or [1] * m.dim, m.score)]
-    return [(t["variable"], t["edge"], t["term"]) for t in symbolic_edge_terms(m, g, True)
+    g = [w * s for w, s in zip(weights or [1] * model.dim, model.score)]
+    return [(t["variable"], t["edge"], t["term"]) for t in symbolic_edge_terms(model, g, True)
             if t["term"] is None or t["term"] != 0]
 
 
@@ -106,23 +110,23 @@ def _describe(problems) -> str:
 class _Objective:
     """Compiled per-sample value, gradient and Hessian in the free parameters."""
 
-    def __init__(self, m, weights, free):
-        self.m, self.free = m, free
-        stable, shifts = m.stable_operators
-        self.public = weighted_hyvarinen(m.operators, m.variables, weights)
-        h = weighted_hyvarinen(stable, m.variables, weights)
+    def __init__(self, model, weights, free):
+        self.m, self.free = model, free
+        stable, shifts = model.stable_operators
+        self.public = weighted_hyvarinen(model.operators, model.variables, weights)
+        h = weighted_hyvarinen(stable, model.variables, weights)
         gradient = [sympy.diff(h, p) for p in free]
         # the Hessian in theta: only the entries j <= k that are not identically zero
         entries = [(j, k, sympy.diff(gradient[j], free[k]))
                    for j in range(len(free)) for k in range(j, len(free))]
         self.entries = [(j, k) for j, k, e in entries if e != 0]
-        self.value = CompiledFunction("objective", h, m.variables, m.params, "scalar",
+        self.value = CompiledFunction("objective", h, model.variables, model.params, "scalar",
                                       shifts=shifts)
-        self.gradient = CompiledFunction("gradient", sympy.Matrix(gradient or [0]), m.variables,
-                                         m.params, "vector", shifts=shifts)
+        self.gradient = CompiledFunction("gradient", sympy.Matrix(gradient or [0]), model.variables,
+                                         model.params, "vector", shifts=shifts)
         self.hessian = CompiledFunction(
             "hessian_theta", sympy.Matrix([e for _, _, e in entries if e != 0] or [0]),
-            m.variables, m.params, "vector", shifts=shifts)
+            model.variables, model.params, "vector", shifts=shifts)
         self.quadratic = _is_quadratic(self.public, free)
 
     def pieces(self, X, values: dict, chunk: int = 20_000) -> tuple:
@@ -148,27 +152,28 @@ def _is_quadratic(h: sympy.Expr, free: list) -> bool:
         return False
 
 
-def fit(m, X, method: str = "auto", init=None, weight=None, fixed=None) -> FitResult:
-    """Score-matching estimate of ``m``'s parameters from data X (n, d).
+def fit(model, X, method: str = "auto", init=None, weight=None, fixed=None) -> FitResult:
+    """Score-matching estimate of ``model``'s parameters from data X (n, d).
 
     ``method``: "closed_form" (a linear solve when the objective is quadratic in the parameters,
     else SymPy's solution of the stationarity equations), "optimize" (L-BFGS-B with the exact
     gradient, positive parameters kept positive), or "auto" (closed form when there is one).
-    ``init``: starting values for "optimize" (default 1 for positive parameters, 0 otherwise;
-    give them for models with symmetries, where that start can be a saddle: a mixture's). ``weight``: w(x) for generalized score matching,
-    a string or SymPy expression (e.g. "min(x, 1)"), or one per coordinate. ``fixed``: {name:
-    value} held fixed.
+    ``init``: starting values for "optimize" (default 1 for positive parameters, 0 otherwise,
+    then other values where the objective is not finite there; give them for models with
+    symmetries, where that start can be a saddle: a mixture's). ``weight``: w(x) for
+    generalized score matching, a string or SymPy expression (e.g. "min(x, 1)"), or one per
+    coordinate. ``fixed``: {name: value} held fixed.
     """
     if method not in METHODS:
         raise ScoresymInputError(f"method must be one of {', '.join(METHODS)}, got {method!r}")
-    X = as_points(X, m.dim)
-    _check_data(m, X)
-    fixed, init = _arguments(m, fixed, init)
-    free = [p for p in m.params if p.name not in fixed]
+    X = as_points(X, model.dim)
+    _check_data(model, X)
+    fixed, init = _arguments(model, fixed, init)
+    free = [p for p in model.params if p.name not in fixed]
     if not free:
         raise ScoresymInputError("every parameter is fixed: nothing to fit")
-    weights = m.weights(weight)
-    problems = boundary_problems(m, weights)
+    weights = model.weights(weight)
+    problems = boundary_problems(model, weights)
     decided = [p for p in problems if p[2] is not None]
     if weights is None and problems:
         raise ScoresymInputError(
@@ -180,33 +185,31 @@ def fit(m, X, method: str = "auto", init=None, weight=None, fixed=None) -> FitRe
         raise ScoresymInputError(f"the weight does not remove the boundary term: "
                                  f"{_describe(decided)}; use a weight that vanishes faster there")
     key = ("objective", tuple(map(str, weights or ())), tuple(p.name for p in free))
-    if key not in m.cache:
-        m.cache[key] = _Objective(m, weights, free)
-    objective = m.cache[key]
-    estimate, how = _solve(m, objective, X, method, init, fixed, free, weights)
-    result = _result(m, objective, X, estimate, fixed, free, how, weight)
+    objective = _DERIVED.get(model, key, lambda: _Objective(model, weights, free))
+    solution = _solve(model, objective, X, method, init, fixed, free, weights)
+    result = _result(model, objective, X, solution, fixed, free, weight)
     if problems:  # undecided symbolically: check at the estimate
-        _check_at_estimate(m, weights, result, problems)
+        _check_at_estimate(model, weights, result, problems)
     return result
 
 
-def _check_data(m, X) -> None:
+def _check_data(model, X) -> None:
     if len(X) < 2:
         raise ScoresymInputError(f"fit needs at least 2 points, got {len(X)}")
     if not np.all(np.isfinite(X)):
         raise ScoresymInputError("X contains NaN or infinite values")
-    for k, v in enumerate(m.variables):
-        lo, hi = (float(b) for b in m.domain[v])
+    for k, v in enumerate(model.variables):
+        lo, hi = (float(b) for b in model.domain[v])
         outside = int(np.sum((X[:, k] <= lo) | (X[:, k] >= hi)))
         if outside:
             raise ScoresymInputError(f"{outside} point(s) have {v.name} outside its domain "
-                                     f"({m.domain[v][0]}, {m.domain[v][1]})")
+                                     f"({model.domain[v][0]}, {model.domain[v][1]})")
 
 
-def _arguments(m, fixed, init) -> tuple:
+def _arguments(model, fixed, init) -> tuple:
     """``fixed`` and ``init`` checked: known parameters, finite real values, positive where the
     parameter is declared positive, and no parameter in both."""
-    fixed, init = named_values(m, fixed, "fixed"), named_values(m, init, "init")
+    fixed, init = named_values(model, fixed, "fixed"), named_values(model, init, "init")
     both = sorted(set(fixed) & set(init))
     if both:
         raise ScoresymInputError(f"{', '.join(both)}: both fixed and given a starting value "
@@ -214,8 +217,8 @@ def _arguments(m, fixed, init) -> tuple:
     return fixed, init
 
 
-def named_values(m, values, what: str) -> dict:
-    """{name: float} from a mapping of ``m``'s parameter names to values (``what`` names the
+def named_values(model, values, what: str) -> dict:
+    """{name: float} from a mapping of ``model``'s parameter names to values (``what`` names the
     argument in messages): unknown names, non-numbers, non-finite values and non-positive values
     of positive parameters are refused.
 
@@ -230,7 +233,7 @@ def named_values(m, values, what: str) -> dict:
     if not isinstance(values, Mapping):
         raise ScoresymInputError(f"{what} must be a dict {{name: value}}, got "
                                  f"{type(values).__name__}")
-    params = {p.name: p for p in m.params}
+    params = {p.name: p for p in model.params}
     unknown = sorted(str(k) for k in values if k not in params)
     if unknown:
         raise ScoresymInputError(f"{what} names unknown parameter(s): {', '.join(unknown)} "
@@ -243,25 +246,33 @@ def named_values(m, values, what: str) -> dict:
     return checked
 
 
-def _solve(m, objective, X, method, init, fixed, free, weights) -> tuple:
+@dataclass
+class _Solution:
+    """What a solver found: the free parameters' values, how, and whether the solver says it
+    converged (a linear solve and a closed form always do)."""
+
+    values: dict
+    method: str
+    converged: bool = True
+
+
+def _solve(model, objective, X, method, init, fixed, free, weights) -> _Solution:
     names = [p.name for p in free]
     if method in ("auto", "closed_form") and objective.quadratic:
-        return _solve_linear(objective, X, fixed, free), "closed_form"
+        return _Solution(_solve_linear(objective, X, fixed, free), "closed_form")
     if method in ("auto", "closed_form") and weights is None and not fixed:
-        if "stationary_point" not in m.cache:
-            m.cache["stationary_point"] = stationary_point(m)
-        point = m.cache["stationary_point"]
+        point = _DERIVED.get(model, "stationary point", lambda: stationary_point(model))
         if point is not None:
             values = point.evaluate(X)
             if all(np.isfinite(list(values.values()))):
-                return values, "closed_form"
-            if constant_columns(m, X):
-                raise ScoresymInputError(_degenerate_message(m, X, values))
+                return _Solution(values, "closed_form")
+            if constant_columns(model, X):
+                raise ScoresymInputError(_degenerate_message(model, X, values))
     if method == "closed_form":
         raise ScoresymInputError("no closed form: the objective is not quadratic in the "
                                  "parameters and SymPy cannot solve its stationarity equations; "
                                  "use method='optimize'")
-    return _optimize(m, objective, X, init, fixed, free, names), "optimize"
+    return _optimize(model, objective, X, init, fixed, free, names)
 
 
 def _solve_linear(objective, X, fixed, free) -> dict:
@@ -282,19 +293,19 @@ def _finite_pieces(objective, X, values):
     return pieces
 
 
-def constant_columns(m, X) -> list:
+def constant_columns(model, X) -> list:
     """The variables whose column in X holds a single value."""
-    return [v.name for k, v in enumerate(m.variables) if np.all(X[:, k] == X[0, k])]
+    return [v.name for k, v in enumerate(model.variables) if np.all(X[:, k] == X[0, k])]
 
 
-def _degenerate_message(m, X, values) -> str:
+def _degenerate_message(model, X, values) -> str:
     """Why the objective is not finite at ``values``: data that cannot identify the parameters
     (a constant column), or a score singular at the data or at these parameter values."""
     at = ", ".join(f"{k} = {v:.6g}" for k, v in values.items())
-    constant = constant_columns(m, X)
+    constant = constant_columns(model, X)
     if constant:
-        columns = ", ".join(f"{name} (every point has {name} = {X[0, m.variables.index(v)]:g})"
-                            for name, v in zip(constant, [v for v in m.variables
+        columns = ", ".join(f"{name} (every point has {name} = {X[0, model.variables.index(v)]:g})"
+                            for name, v in zip(constant, [v for v in model.variables
                                                           if v.name in constant]))
         return (f"the data do not identify the parameters: the column of {columns} is "
                 f"constant, and the objective is not finite at {at}")
@@ -316,7 +327,7 @@ def _require_identified(G: np.ndarray, names: list, constant: list = ()) -> None
                                  f"do not identify {', '.join(involved)}{why}")
 
 
-def _optimize(m, objective, X, init, fixed, free, names) -> dict:
+def _optimize(model, objective, X, init, fixed, free, names) -> _Solution:
     bounds = [(1e-12, None) if p.is_positive else (None, None) for p in free]
 
     def value_and_gradient(theta):
@@ -327,13 +338,12 @@ def _optimize(m, objective, X, init, fixed, free, names) -> dict:
             return np.inf, np.zeros_like(theta)
         return float(h.mean()), g.mean(axis=0)
 
-    start = _starting_point(m, X, free, fixed, init, value_and_gradient)
+    start = _starting_point(model, X, free, fixed, init, value_and_gradient)
     found = scipy.optimize.minimize(value_and_gradient, start, jac=True, method="L-BFGS-B",
                                     bounds=bounds, options={"maxiter": 5000, "gtol": 1e-10,
                                                             "ftol": 1e-15})
-    estimate = dict(zip(names, (float(v) for v in found.x)))
-    estimate["__converged__"] = bool(found.success)
-    return estimate
+    return _Solution(dict(zip(names, (float(v) for v in found.x))), "optimize",
+                     bool(found.success))
 
 
 #: Values tried, in turn, for parameters without a starting value when the default start (0, or
@@ -341,7 +351,7 @@ def _optimize(m, objective, X, init, fixed, free, names) -> dict:
 FALLBACK_STARTS = (1.0, 0.5, 2.0, -1.0)
 
 
-def _starting_point(m, X, free, fixed, init, value_and_gradient) -> np.ndarray:
+def _starting_point(model, X, free, fixed, init, value_and_gradient) -> np.ndarray:
     """init where given, else 0 (1 for positive parameters); where the objective is not finite
     there, the same with the unset parameters at each of FALLBACK_STARTS in turn."""
     def start(default):
@@ -354,16 +364,16 @@ def _starting_point(m, X, free, fixed, init, value_and_gradient) -> np.ndarray:
         if np.isfinite(value):
             return theta
     names = [p.name for p in free]
-    raise ScoresymInputError(_degenerate_message(m, X, {**dict(zip(names, candidates[0])),
+    raise ScoresymInputError(_degenerate_message(model, X, {**dict(zip(names, candidates[0])),
                                                         **fixed})
                              + "; give a start where it is finite, e.g. init={...}, or declare "
                                "scale parameters positive")
 
 
-def _result(m, objective, X, estimate, fixed, free, how, weight) -> FitResult:
-    converged = estimate.pop("__converged__", True)
+def _result(model, objective, X, solution: _Solution, fixed, free, weight) -> FitResult:
+    converged, how = solution.converged, solution.method
     names = [p.name for p in free]
-    values = {**estimate, **fixed}
+    values = {**solution.values, **fixed}
     h, gradients, G = _finite_pieces(objective, X, values)
     n = len(X)
     J = np.cov(gradients.T, bias=True).reshape(len(names), len(names))
@@ -379,12 +389,12 @@ def _result(m, objective, X, estimate, fixed, free, how, weight) -> FitResult:
     details = {"weight": str(weight) if weight is not None else None,
                "gradient_norm": float(np.linalg.norm(gradients.mean(axis=0))),
                "positive_violations": positive_violations}
-    ordered = {p.name: float(values[p.name]) for p in m.params}
+    ordered = {p.name: float(values[p.name]) for p in model.params}
     return FitResult(ordered, cov, stderr, float(h.mean()), how,
                      converged and not positive_violations, names, n, dict(fixed), details)
 
 
-def maximum_likelihood(m, X, init=None, fixed=None) -> FitResult:
+def maximum_likelihood(model, X, init=None, fixed=None) -> FitResult:
     """The maximum-likelihood estimate for a model of dimension d <= 2, with log Z(theta) by
     quadrature over the domain, and standard errors from the observed information (the
     finite-difference Hessian of the mean negative log-likelihood). For comparison with score
@@ -399,20 +409,20 @@ def maximum_likelihood(m, X, init=None, fixed=None) -> FitResult:
     """
     from .numerics.expectation import integrate_over_domain, log_density_peak
 
-    X = as_points(X, m.dim)
-    _check_data(m, X)
-    fixed, init = _arguments(m, fixed, init)
-    free = [p for p in m.params if p.name not in fixed]
+    X = as_points(X, model.dim)
+    _check_data(model, X)
+    fixed, init = _arguments(model, fixed, init)
+    free = [p for p in model.params if p.name not in fixed]
     names = [p.name for p in free]
-    log_f = m.lambdify().log_density
+    log_f = model.lambdify().log_density
 
     def negative_log_likelihood(theta):
         values = {**dict(zip(names, theta)), **fixed}
         if any(p.is_positive and values[p.name] <= 0 for p in free):
             return np.inf
         try:
-            peak = log_density_peak(m, values)
-            Z, _ = integrate_over_domain(m, lambda Y: np.exp(log_f(Y, **values) - peak))
+            peak = log_density_peak(model, values)
+            Z, _ = integrate_over_domain(model, lambda Y: np.exp(log_f(Y, **values) - peak))
         except ScoresymInputError:
             return np.inf
         with np.errstate(all="ignore"):
@@ -430,16 +440,16 @@ def maximum_likelihood(m, X, init=None, fixed=None) -> FitResult:
                    theta[None, :], {})[0]
     cov = np.linalg.inv(H) / len(X)
     values = {**dict(zip(names, (float(t) for t in theta))), **fixed}
-    return FitResult({p.name: values[p.name] for p in m.params}, cov,
+    return FitResult({p.name: values[p.name] for p in model.params}, cov,
                      {k: float(np.sqrt(cov[i, i])) for i, k in enumerate(names)},
                      float(found.fun), "mle", bool(found.success), names, len(X), fixed)
 
 
 
-def _check_at_estimate(m, weights, result, problems) -> None:
+def _check_at_estimate(model, weights, result, problems) -> None:
     """Where SymPy could not decide the boundary term symbolically, decide it at the estimate."""
-    g = [w * s for w, s in zip(weights or [1] * m.dim, m.score)]
-    terms = boundary_terms(m, result.params, g, finite_only=True)
+    g = [w * s for w, s in zip(weights or [1] * model.dim, model.score)]
+    terms = boundary_terms(model, result.params, g, finite_only=True)
     bad = [(t["variable"], t["edge"], t["term"]) for t in terms
            if t["term"] is None or t["term"] != 0]
     result.details["boundary_checked_at_estimate"] = not bad

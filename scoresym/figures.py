@@ -16,23 +16,22 @@ import time
 from contextlib import contextmanager
 from pathlib import Path
 
+import autograd
+import autograd.numpy as anp
 import matplotlib
+import matplotlib.ticker
+import numpy as np
+import scipy.optimize
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
 
-matplotlib.use("Agg")  # files only; no display needed
-
-import autograd  # noqa: E402
-import autograd.numpy as anp  # noqa: E402
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import scipy.optimize  # noqa: E402
-
-from . import zoo  # noqa: E402
-from .checks.fisher import check_fisher  # noqa: E402
-from .checks.stein import stein_sides  # noqa: E402
-from .estimate import fit  # noqa: E402
-from .losses import dsm_loss, loss_gradient, ssm_loss  # noqa: E402
-from .numerics.ad import hessian_trace  # noqa: E402
-from .outputs import atomic_file, output_folder  # noqa: E402
+from . import zoo
+from .checks.fisher import check_fisher
+from .checks.stein import stein_sides
+from .estimate import fit
+from .losses import dsm_loss, loss_gradient, ssm_loss
+from .numerics.ad import hessian_trace
+from .outputs import atomic_file, output_folder
 from .symbolic.fields import vector_field
 
 #: Okabe-Ito, safe for the common colour-vision deficiencies.
@@ -46,6 +45,14 @@ STYLE = {
 }
 SIGMAS = (0.1, 0.3, 0.5, 1.0, 2.0)
 PROJECTIONS = (1, 2, 4, 8)
+
+
+def new_figure(**options) -> Figure:
+    """A Figure with constrained layout on an Agg canvas: it needs no display and touches no
+    global matplotlib state (pyplot is never imported, the backend never switched)."""
+    fig = Figure(layout="constrained", **options)
+    FigureCanvasAgg(fig)
+    return fig
 
 
 @contextmanager
@@ -147,7 +154,8 @@ def score_field(trained=None, seed=0, quick: bool = False):
                                              seed=seed)
     score = b.model.lambdify().score
     with style():
-        fig, axes = plt.subplots(1, 2, figsize=(7.0, 3.0), constrained_layout=True)
+        fig = new_figure(figsize=(7.0, 3.0))
+        axes = fig.subplots(1, 2)
         _quiver(axes[0], b, lambda P: score(P, **b.truth),
                 r"symbolic score $\nabla_x \log p(x)$")
         fisher = network_fisher(trained["params"], b, b.sample(4000, seed=seed + 1))
@@ -166,7 +174,8 @@ def hyvarinen_terms(seed=0, n: int = 100):
     hessian, norm = _terms(b.model, X, s2)
     best = float(np.mean(X**2))
     with style():
-        fig, ax = plt.subplots(figsize=(4.2, 3.0), constrained_layout=True)
+        fig = new_figure(figsize=(4.2, 3.0))
+        ax = fig.subplots()
         ax.plot(s2, hessian, label=r"Hessian term $-1/\sigma^2$")
         ax.plot(s2, norm, label=r"Norm term $\overline{x^2}/(2\sigma^4)$")
         ax.plot(s2, hessian + norm, color=PALETTE[6], label="objective")
@@ -178,8 +187,8 @@ def hyvarinen_terms(seed=0, n: int = 100):
     return fig
 
 
-def _terms(m, X, s2_values):
-    f = m.lambdify()
+def _terms(model, X, s2_values):
+    f = model.lambdify()
     hessian = np.array([np.mean(f.laplacian(X, mu=0.0, s2=v)) for v in s2_values])
     norm = np.array([np.mean(0.5 * f.score(X, mu=0.0, s2=v)[:, 0] ** 2) for v in s2_values])
     return hessian, norm
@@ -196,7 +205,8 @@ def hyvarinen_animation(path, seed=0, n: int = 100, frames: int = 40) -> Path:
     hessian, norm = _terms(b.model, X, grid)
     x = np.linspace(-4, 4, 300)
     with style():
-        fig, (left, right) = plt.subplots(1, 2, figsize=(6.4, 2.8), constrained_layout=True)
+        fig = new_figure(figsize=(6.4, 2.8))
+        (left, right) = fig.subplots(1, 2)
         line, = left.plot([], [], color=PALETTE[0])
         left.plot(X[:, 0], np.zeros(n), "|", color=PALETTE[1], markersize=10)
         left.set(xlim=(-4, 4), ylim=(0, 0.8), xlabel="$x$", ylabel="density")
@@ -215,7 +225,6 @@ def hyvarinen_animation(path, seed=0, n: int = 100, frames: int = 40) -> Path:
 
         animation = FuncAnimation(fig, draw, frames=frames, blit=False)
         animation.save(str(path), writer=PillowWriter(fps=8))
-        plt.close(fig)
     return Path(path)
 
 
@@ -248,7 +257,8 @@ def dsm_noise_levels(seed=0, quick: bool = False):
         fishers.append(check_fisher(b.model, b.truth, b.model, fitted, method="quad")
                        .details["explicit"])
     with style():
-        fig, ax = plt.subplots(figsize=(4.2, 3.0), constrained_layout=True)
+        fig = new_figure(figsize=(4.2, 3.0))
+        ax = fig.subplots()
         ax.plot(SIGMAS, fishers, "o-", label="Fisher divergence of the fit")
         ax.set(xscale="log", yscale="log", xlabel=r"noise level $\sigma$",
                ylabel="Fisher divergence to the data",
@@ -279,7 +289,8 @@ def ssm_projections(seed=0, quick: bool = False):
             seconds[r, j] = time.perf_counter() - start
             errors[r, j] = max(abs(fitted[k] - exact[k]) for k in exact)
     with style():
-        fig, (a, c) = plt.subplots(1, 2, figsize=(6.4, 2.8), constrained_layout=True)
+        fig = new_figure(figsize=(6.4, 2.8))
+        (a, c) = fig.subplots(1, 2)
         for ax, values, label in ((a, errors, "max |SSM - ESM| over parameters"),
                                   (c, seconds, "fitting time (s)")):
             mean = values.mean(axis=0)
@@ -330,23 +341,25 @@ def dsm_gradient_limit(seed=0, quick: bool = False):
     batches: the gap falls like sigma^2."""
     b = zoo.get("gaussian_mixture_2d")
     X = b.sample(500 if quick else 4000, seed=seed)
-    sigmas = np.geomspace(0.03, 1.0, 4 if quick else 8)
+    noise_levels = np.geomspace(0.03, 1.0, 4 if quick else 8)
     batches = np.array_split(X, 5)
     means, per_batch = [], []
-    for sigma in sigmas:
+    for sigma in noise_levels:
         gaps = np.array([dsm_gradient_gap(b, B, float(sigma), 8 if quick else 12)
                          for B in batches])
         means.append(np.linalg.norm(gaps.mean(axis=0)))
         per_batch.append(np.linalg.norm(gaps, axis=1))
     means = np.array(means)
     with style():
-        fig, ax = plt.subplots(figsize=(4.2, 3.0), constrained_layout=True)
-        for k, sigma in enumerate(sigmas):
+        fig = new_figure(figsize=(4.2, 3.0))
+        ax = fig.subplots()
+        for k, sigma in enumerate(noise_levels):
             ax.plot(np.full(len(batches), sigma), per_batch[k], ".", color=PALETTE[5],
                     alpha=0.8, label="each batch of data" if k == 0 else None)
-        ax.plot(sigmas, means, "o-", label=r"$\|\nabla_\theta J_{DSM} - \nabla_\theta J_{ESM}\|$")
-        ax.plot(sigmas, means[-1] * (sigmas / sigmas[-1]) ** 2, "--", color=PALETTE[2],
-                label=r"slope $\sigma^2$")
+        ax.plot(noise_levels, means, "o-",
+                label=r"$\|\nabla_\theta J_{DSM} - \nabla_\theta J_{ESM}\|$")
+        ax.plot(noise_levels, means[-1] * (noise_levels / noise_levels[-1]) ** 2, "--",
+                color=PALETTE[2], label=r"slope $\sigma^2$")
         ax.set(xscale="log", yscale="log", xlabel=r"noise level $\sigma$",
                ylabel="gradient gap", title="DSM approaches ESM as $\\sigma \\to 0$")
         ax.legend(frameon=False, loc="upper left")
@@ -366,7 +379,7 @@ def esm_against_dsm(trained=None, seed=0, quick: bool = False):
     test = b.sample(4000, seed=seed + 1)
     fishers = {k: network_fisher(v["params"], b, test) for k, v in runs.items()}
     with style():
-        fig = plt.figure(figsize=(7.0, 5.2), constrained_layout=True)
+        fig = new_figure(figsize=(7.0, 5.2))
         grid = fig.add_gridspec(2, 2)
         t, f = fig.add_subplot(grid[0, 0]), fig.add_subplot(grid[0, 1])
         t.bar(list(runs), [v["seconds"] for v in runs.values()], color=PALETTE[:2])
@@ -390,7 +403,8 @@ def stein_running_means(n: int = 20_000, seed=0):
     k = np.arange(1, n + 1)
     shown = np.unique(np.geomspace(10, n, 400).astype(int)) - 1  # log-spaced: small files
     with style():
-        fig, ax = plt.subplots(figsize=(4.2, 3.0), constrained_layout=True)
+        fig = new_figure(figsize=(4.2, 3.0))
+        ax = fig.subplots()
         for values, label, colour in ((lhs, r"$\mathbb{E}[g\,s]$", PALETTE[0]),
                                       (rhs, r"$-\mathbb{E}[g']$", PALETTE[1])):
             mean = np.cumsum(values) / k
@@ -414,13 +428,10 @@ def save(fig, folder: Path, name: str) -> list:
     through a symbolic link (see :mod:`scoresym.outputs`)."""
     metadata = {".pdf": {"CreationDate": None, "ModDate": None}, ".png": {"Software": None}}
     paths = []
-    try:
-        for suffix, meta in metadata.items():
-            with atomic_file(folder, name + suffix) as tmp:
-                fig.savefig(tmp, metadata=meta)
-            paths.append(Path(folder) / (name + suffix))
-    finally:
-        plt.close(fig)
+    for suffix, meta in metadata.items():
+        with atomic_file(folder, name + suffix) as tmp:
+            fig.savefig(tmp, metadata=meta)
+        paths.append(Path(folder) / (name + suffix))
     return paths
 
 

@@ -42,17 +42,21 @@ class Model:
     Parameters
     ----------
     log_density : sympy.Expr or str
-        log f (``kind="log"``, the default), f itself (``kind="density"``) or the energy -log f
-        (``kind="energy"``). A string is parsed safely (see :mod:`scoresym.expressions`).
+        log f, without log Z. A string is parsed safely (see
+        :mod:`scoresym.symbolic.expressions`). For f itself or an energy -log f, use
+        :meth:`from_string` or :meth:`from_expression` with ``kind``.
     variables, params : str or sequence of str or sympy.Symbol
         Space- or comma-separated names, or a sequence. Names become real Symbols (a variable whose
         domain is (0, oo) becomes a positive Symbol); Symbols are used as they are.
     domain : dict, optional
-        ``{variable: (lo, hi)}``, each default ``(-oo, oo)``.
+        ``{variable: (lo, hi)}``, each default ``(-oo, oo)``; a bound is a number, a numeric
+        string (read exactly) or +-oo.
     positive : str or sequence, optional
         Parameters declared positive, e.g. ``positive="s2"``.
     name : str, optional
         A label used in reports.
+    sampler : callable, optional
+        An exact sampler ``(rng, n, params) -> (n, d)`` of the normalized density.
 
     >>> import sympy
     >>> x = sympy.Symbol("x", real=True)
@@ -63,7 +67,49 @@ class Model:
     """
 
     def __init__(self, log_density, variables, params=(), domain=None, positive=None,
-                 kind="log", name=None, sampler=None):
+                 name=None, sampler=None):
+        self._declare(variables, params, domain, positive)
+        self._finish(self._as_expression(log_density), name, sampler)
+
+    @classmethod
+    def from_string(cls, text, variables, params=(), kind="density", domain=None,
+                    positive=None, name=None, sampler=None):
+        """A model from a string: f (``kind="density"``, the default), log f (``"log"``) or an
+        energy -log f (``"energy"``).
+
+        >>> Model.from_string("x**4/4 - a*x**2", "x", "a", kind="energy").log_density
+        a*x**2 - x**4/4
+        """
+        if not isinstance(text, str):
+            raise ScoresymInputError(f"expected a string, got {type(text).__name__}")
+        return cls._of_kind(text, kind, variables, params, domain, positive, name, sampler)
+
+    @classmethod
+    def from_expression(cls, expr, variables, params=(), kind="density", domain=None,
+                        positive=None, name=None, sampler=None):
+        """A model from a SymPy expression: f (``kind="density"``, the default), log f
+        (``"log"``) or an energy -log f (``"energy"``).
+
+        >>> x = sympy.Symbol("x", real=True)
+        >>> Model.from_expression(3 * sympy.exp(-x**2), [x]).log_density
+        -x**2 + log(3)
+        """
+        if isinstance(expr, str):
+            raise ScoresymInputError("from_expression takes a SymPy expression; for a string "
+                                     "use Model.from_string")
+        return cls._of_kind(expr, kind, variables, params, domain, positive, name, sampler)
+
+    @classmethod
+    def _of_kind(cls, value, kind, variables, params, domain, positive, name, sampler):
+        model = cls.__new__(cls)
+        model._declare(variables, params, domain, positive)
+        model._finish(_log_density_of(model._as_expression(value), kind), name, sampler)
+        return model
+
+    # --- construction helpers ---------------------------------------------------------------
+
+    def _declare(self, variables, params, domain, positive) -> None:
+        """The variables, parameters and domain, checked."""
         positive_names = set(split_names(positive, "positive parameter"))
         variable_specs = split_names(variables, "variable")
         if not variable_specs:
@@ -77,30 +123,14 @@ class Model:
             raise ScoresymInputError(
                 f"positive names parameters that are not declared: {', '.join(sorted(unknown))}")
         self.domain = {v: bounds.get(v.name, (-sympy.oo, sympy.oo)) for v in self.variables}
+
+    def _finish(self, log_density: sympy.Expr, name, sampler) -> None:
         self.name = name
-        expr = self._as_expression(log_density)
-        self.log_density = _log_density_of(expr, kind)
+        self.log_density = log_density
         self._check_log_density()
         self._compiled = {}
-        #: Derived objects that cost time to build (closed forms, fit objectives), by key.
-        self.cache = {}
         #: Optional exact sampler ``(rng, n, params) -> (n, d)`` of the normalized density.
         self.sampler = sampler
-
-    @classmethod
-    def from_string(cls, text, variables, params=(), kind="density", domain=None,
-                    positive=None, name=None, sampler=None):
-        """Build a model from a string: f (``kind="density"``), log f or an energy -log f.
-
-        >>> Model.from_string("x**4/4 - a*x**2", "x", "a", kind="energy").log_density
-        a*x**2 - x**4/4
-        """
-        if not isinstance(text, str):
-            raise ScoresymInputError(f"expected a string, got {type(text).__name__}")
-        return cls(text, variables, params, domain=domain, positive=positive, kind=kind,
-                   name=name, sampler=sampler)
-
-    # --- construction helpers ---------------------------------------------------------------
 
     def _as_expression(self, value) -> sympy.Expr:
         names = {s.name: s for s in self.variables + self.params}
@@ -169,7 +199,7 @@ class Model:
         """The per-sample Hyvarinen integrand 1/2 ||s(x)||^2 + tr H(x)."""
         return self.operators.hyvarinen
 
-    def fisher_integrand(self, data_model: "Model") -> sympy.Expr:
+    def fisher_integrand(self, data_model: Model) -> sympy.Expr:
         """1/2 ||grad log p_data(x) - s(x)||^2, with data_model's variables matched by position.
 
         Parameters of data_model whose names clash with this model's are renamed with a
@@ -183,11 +213,11 @@ class Model:
         diff = [a - b for a, b in zip(data_score, self.score)]
         return tidy(sympy.Rational(1, 2) * sympy.Add(*[e**2 for e in diff]))
 
-    def _data_score(self, data_model: "Model") -> list:
+    def _data_score(self, data_model: Model) -> list:
         renames = self.data_renames(data_model)
         return [s.xreplace(renames) for s in data_model.score]
 
-    def data_renames(self, data_model: "Model") -> dict:
+    def data_renames(self, data_model: Model) -> dict:
         """{data_model symbol: symbol here}: its variables to ours by position, and its params
         that clash with ours to ``<name>_data``."""
         if not isinstance(data_model, Model):
@@ -290,7 +320,8 @@ class Model:
         params = ", ".join(p.name for p in self.params)
         bounded = {v.name: b for v, b in self.domain.items() if b != (-sympy.oo, sympy.oo)}
         where = f", domain={bounded}" if bounded else ""
-        return f"Model({label}log f = {self.log_density}; variables ({names}); params ({params}){where})"
+        return (f"Model({label}log f = {self.log_density}; variables ({names}); "
+                f"params ({params}){where})")
 
     def _repr_latex_(self) -> str:
         return rf"$\log f({', '.join(sympy.latex(v) for v in self.variables)}) = " \

@@ -22,10 +22,10 @@ def generator(seed) -> numpy.random.Generator:
     """``numpy.random.default_rng(seed)``; a seed that is not None, a non-negative int, a
     SeedSequence or a Generator is refused clearly.
 
-    >>> generator(-1)
+    >>> generator(-1)  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
-    scoresym.errors.ScoresymInputError: seed must be None, a non-negative int or a numpy Generator, got -1
+    scoresym.errors.ScoresymInputError: seed must be None, a non-negative int ... got -1
     """
     if isinstance(seed, bool) or (isinstance(seed, (int, numpy.integer)) and seed < 0):
         raise ScoresymInputError(f"seed must be None, a non-negative int or a numpy Generator, "

@@ -5,8 +5,8 @@ does by default; JavaScript's ``JSON.parse`` and most other parsers reject them)
 float becomes ``null``, and the object holding it gains a ``"nonfinite"`` entry naming the field
 and its value as a string ("nan", "inf", "-inf"), so the reason is kept, not lost.
 
->>> print(to_json({"lhs": float("inf"), "rhs": 1.5, "rows": [{"error": float("nan")}]}))
-{"lhs": null, "rhs": 1.5, "rows": [{"error": null, "nonfinite": {"error": "nan"}}], "nonfinite": {"lhs": "inf"}}
+>>> print(to_json({"lhs": float("inf"), "rows": [{"error": float("nan")}]}))
+{"lhs": null, "rows": [{"error": null, "nonfinite": {"error": "nan"}}], "nonfinite": {"lhs": "inf"}}
 """
 
 from __future__ import annotations

@@ -15,8 +15,8 @@ True
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 from . import zoo
 from .checks import CHECKS, CheckResult, Subject, Suite

@@ -14,8 +14,8 @@ array; ``Builtin.sample(n, seed)`` draws at ``truth``.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 import numpy as np
 import sympy
@@ -97,7 +97,8 @@ def gaussian_full(d: int = 3) -> Builtin:
     log_f = -quadratic / 2 + sympy.Add(*[b * x for b, x in zip(bs, xs)])
     upper = [L[i][j] for i in range(d) for j in range(i, d)]
     name = f"gaussian_full_{d}d"
-    precision = np.eye(d) * 2.0 + np.diag(np.full(d - 1, -0.6), 1) + np.diag(np.full(d - 1, -0.6), -1)
+    off = np.full(d - 1, -0.6)
+    precision = np.eye(d) * 2.0 + np.diag(off, 1) + np.diag(off, -1)
     b = np.linspace(0.5, -0.5, d)
     truth = {L[i][j].name: float(precision[i, j]) for i in range(d) for j in range(i, d)}
     truth.update({s.name: float(v) for s, v in zip(bs, b)})
@@ -244,7 +245,8 @@ def truncated_normal(eta1: float = 1.0, eta2: float = 1.0) -> Builtin:
                           positive="eta2", domain={"x": (0, "oo")}, name="truncated_normal",
                           sampler=sampler)
     return Builtin("truncated_normal", m, {"eta1": eta1, "eta2": eta2},
-                   "normal truncated to (0, oo), natural parameters", hyvarinen_valid=False, fit_weight="x")
+                   "normal truncated to (0, oo), natural parameters", hyvarinen_valid=False,
+                   fit_weight="x")
 
 
 def gamma(k: float = 1.5, lam: float = 2.0) -> Builtin:

@@ -8,8 +8,8 @@ import sympy
 
 from scoresym import Model, ScoresymInputError, zoo
 from scoresym.checks import check_finite_differences
-from scoresym.numerics.differences import probe_points
 from scoresym.codegen.functions import CompiledFunction
+from scoresym.numerics.differences import probe_points
 
 # Every built-in model, plus larger dimensions of the families that have them.
 BUILTINS = {b.name: b for b in zoo.all_builtins() + [zoo.gaussian_full(5), zoo.logcosh(6)]}

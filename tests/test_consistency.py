@@ -10,8 +10,8 @@ import pytest
 
 from scoresym import ScoresymInputError, zoo
 from scoresym.checks.autodiff import check_autodiff
-from scoresym.checks.dsm_variance import check_dsm_gaussian_variance
 from scoresym.checks.dsm_limit import check_dsm_limit
+from scoresym.checks.dsm_variance import check_dsm_gaussian_variance
 from scoresym.checks.hutchinson import check_hutchinson, hutchinson_variance
 from scoresym.checks.ssm_esm import check_ssm_esm
 from scoresym.checks.trace_variance import check_trace_variance

@@ -20,7 +20,7 @@ from scoresym.derive import IDENTITIES
 ROOT = Path(__file__).resolve().parent.parent
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def derivation(name: str, identity: str = "hyvarinen", g=None):
     """Derivations are deterministic: build each once for the whole module."""
     return ss.derive(zoo.get(name).model, identity, g)

@@ -1,4 +1,4 @@
-"""Safe parsing: the whitelist accepts mathematics and refuses everything else with a clear error."""
+"""Safe parsing: the whitelist accepts mathematics and refuses everything else clearly."""
 
 import os
 import time

@@ -5,8 +5,8 @@ import pytest
 import sympy
 
 from scoresym import Model, zoo
-from scoresym.numerics.differences import probe_points
 from scoresym.codegen.fastpath import linear_structure
+from scoresym.numerics.differences import probe_points
 
 OPERATORS = ("log_density", "score", "hessian", "laplacian", "hyvarinen")
 

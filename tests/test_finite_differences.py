@@ -6,8 +6,8 @@ import sympy
 
 from scoresym import Model, zoo
 from scoresym.checks import CheckResult, check_finite_differences
-from scoresym.numerics.differences import fd_gradient, fd_hessian
 from scoresym.codegen.functions import CompiledFunction
+from scoresym.numerics.differences import fd_gradient, fd_hessian
 
 
 def tampered(builtin, quantity, expr_of):

@@ -10,7 +10,7 @@ from autograd import elementwise_grad
 from scipy.optimize import minimize_scalar
 
 from scoresym import Model, ScoresymInputError, zoo
-from scoresym.losses import (draw_projections, dsm_loss, esm_loss, loss_gradient, ssm_loss)
+from scoresym.losses import draw_projections, dsm_loss, esm_loss, loss_gradient, ssm_loss
 
 Z = 5.0  # Monte Carlo tolerance, in standard errors
 LAWS = ["rademacher", "gaussian", "sphere"]
@@ -358,7 +358,8 @@ def test_autograd_differentiates_a_loss_in_a_param_directly():
     g = autograd.grad(lambda s2: esm_loss(m, x, mu=0.0, s2=s2))(1.0)
     assert g == pytest.approx(np.mean(1 - x**2))   # 1/s2^2 - x^2/s2^3 at s2 = 1
     for loss, options in [(dsm_loss, dict(sigma=0.5, seed=1)), (ssm_loss, dict(seed=1))]:
-        direct = autograd.grad(lambda mu: loss(m, x, **options, mu=mu, s2=1.5))(0.2)
+        direct = autograd.grad(
+            lambda mu, loss=loss, options=options: loss(m, x, **options, mu=mu, s2=1.5))(0.2)
         assert direct == pytest.approx(
             loss_gradient(loss, m, x, {"mu": 0.2, "s2": 1.5}, **options)["mu"], rel=1e-12)
     # per_sample stays traced inside autograd too

@@ -35,8 +35,8 @@ def test_the_normalizing_constant_has_no_score():
     x, mu = sympy.symbols("x mu", real=True)
     Z = sympy.Function("Z")(mu)
     f = sympy.exp(-(x - mu) ** 4)
-    normalized = Model(f / Z, [x], [mu], kind="density")
-    unnormalized = Model(f, [x], [mu], kind="density")
+    normalized = Model.from_expression(f / Z, [x], [mu])
+    unnormalized = Model.from_expression(f, [x], [mu])
     assert normalized.log_density.has(Z)
     assert sympy.simplify(normalized.score[0] - unnormalized.score[0]) == 0
     assert not normalized.score[0].has(Z)

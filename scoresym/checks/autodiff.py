@@ -26,25 +26,25 @@ from .check import Check, CommandLine, Planned, Subject
 TOLERANCES = {"score": 1e-10, "laplacian": 1e-10, "hyvarinen_mean": 1e-10}
 
 
-def check_autodiff(m, params, samples=None, n: int = 200, seed=None):
+def check_autodiff(model, params, samples=None, n: int = 200, seed=None):
     """Compiled score, Laplacian and mean Hyvarinen integrand against autograd at ``samples``
     (default: n draws from the model's sampler, or n probe points inside the domain when it has
     none: the comparison is pointwise, any points will do)."""
-    param_values(params, m.params)  # name what is missing, unknown or not a number
+    param_values(params, model.params)  # name what is missing, unknown or not a number
     if samples is not None:
-        X = as_points(samples, m.dim)
-    elif m.sampler is not None:
-        X = resolve_samples(m, params, None, n, seed)
+        X = as_points(samples, model.dim)
+    elif model.sampler is not None:
+        X = resolve_samples(model, params, None, n, seed)
     else:
-        X = probe_points(m, n, generator(seed))
-    f = m.lambdify()
-    score = score_function(m.lambdify("autograd").log_density, dict(params))
+        X = probe_points(model, n, generator(seed))
+    f = model.lambdify()
+    score = score_function(model.lambdify("autograd").log_density, dict(params))
     pairs = {
         "score": (f.score(X, **params), score(X)),
-        "laplacian": (f.laplacian(X, **params), hessian_trace(score, X, m.dim)),
-        "hyvarinen_mean": (np.mean(f.hyvarinen(X, **params)), esm_loss(m, X, **params)),
+        "laplacian": (f.laplacian(X, **params), hessian_trace(score, X, model.dim)),
+        "hyvarinen_mean": (np.mean(f.hyvarinen(X, **params)), esm_loss(model, X, **params)),
     }
-    return compare_quantities(f"autodiff[{m.name or 'model'}]", pairs, TOLERANCES, "autograd",
+    return compare_quantities(f"autodiff[{model.name or 'model'}]", pairs, TOLERANCES, "autograd",
                               {"points": X.shape[0]})
 
 

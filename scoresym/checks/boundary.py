@@ -25,39 +25,40 @@ from ..symbolic.fields import vector_field
 from .check import Check, CommandLine, Planned, Subject, no_samples
 
 
-def check_boundary(m, params, test_function=None, weight=None) -> CheckResult:
+def check_boundary(model, params, test_function=None, weight=None) -> CheckResult:
     """Check that f(x) g_i(x) vanishes at both edges of every coordinate's domain.
 
     ``test_function`` as in :func:`scoresym.checks.stein.check_stein`, symbolic only; None
     means g = the model's score (the Hyvarinen objective's boundary term), or with ``weight``
     (generalized score matching) g_i = w_i s_i.
     """
-    param_values(params, m.params)  # name what is missing, unknown or not a number
+    param_values(params, model.params)  # name what is missing, unknown or not a number
     if test_function is None and weight is not None:
-        weights = m.weights(weight)
-        g = [w * s for w, s in zip(weights, m.score)]
+        weights = model.weights(weight)
+        g = [w * s for w, s in zip(weights, model.score)]
         label = f"g=w·score, w={weights[0] if len(set(weights)) == 1 else tuple(weights)}"
     elif test_function is None:
-        g, label = m.score, "g=score"
+        g, label = model.score, "g=score"
     else:
-        field = vector_field(m, test_function)
+        field = vector_field(model, test_function)
         if field.symbolic is None:
             from ..errors import ScoresymInputError
 
             raise ScoresymInputError("check_boundary needs a symbolic test function, "
                                      "not a callable")
         g, label = field.symbolic, field.label
-    terms = boundary_terms(m, params, g)
+    terms = boundary_terms(model, params, g)
     rng = np.random.default_rng(0)
     for t in terms:
-        t["size"] = _size(m, t["term"], rng)
+        t["size"] = _size(model, t["term"], rng)
         t["vanishes"] = t["term"] == 0
     worst = max(terms, key=lambda t: t["size"])
-    failing = [f"{t['variable']} -> {t['edge']}: {t['term'] if t['term'] is not None else 'undecided'}"
+    failing = [f"{t['variable']} -> {t['edge']}: "
+               f"{t['term'] if t['term'] is not None else 'undecided'}"
                for t in terms if not t["vanishes"]]
     details = {"test_function": label, "terms": terms, "not_vanishing": failing}
     size = worst["size"] if failing else 0.0
-    return CheckResult(f"boundary[{m.name or 'model'}, {label}]", size, 0.0, size, 0.0,
+    return CheckResult(f"boundary[{model.name or 'model'}, {label}]", size, 0.0, size, 0.0,
                        method="sympy.limit", details=details, lhs_label="max |f g| at edges",
                        rhs_label="required")
 

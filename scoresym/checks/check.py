@@ -9,9 +9,9 @@ parameter values and the :class:`CommandLine` options -> a CheckResult). Each is
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cached_property
-from typing import Callable, Optional
 
 import numpy as np
 import sympy
@@ -35,13 +35,13 @@ class Planned:
 class CommandLine:
     """The options of ``scoresym check``, as every check's ``command_line`` receives them."""
 
-    test_function: Optional[str] = None
-    weight: Optional[str] = None
+    test_function: str | None = None
+    weight: str | None = None
     method: str = "auto"
     n: int = 20_000
-    seed: Optional[int] = 0
-    samples: Optional[np.ndarray] = None
-    data_params: Optional[dict] = None
+    seed: int | None = 0
+    samples: np.ndarray | None = None
+    data_params: dict | None = None
 
 
 @dataclass(frozen=True)
@@ -52,9 +52,9 @@ class Check:
     name: str
     function: Callable
     summary: str
-    plan: Optional[Callable] = None          # Subject -> [Planned]
-    plan_once: Optional[Callable] = None     # Suite -> [Planned]
-    command_line: Optional[Callable] = None  # (model, params, CommandLine) -> CheckResult
+    plan: Callable | None = None          # Subject -> [Planned]
+    plan_once: Callable | None = None     # Suite -> [Planned]
+    command_line: Callable | None = None  # (model, params, CommandLine) -> CheckResult
 
 
 @dataclass(frozen=True)
@@ -62,7 +62,7 @@ class Suite:
     """The settings of one run of the suite."""
 
     quick: bool = False
-    seed: Optional[int] = 0
+    seed: int | None = 0
 
 
 class Subject:
@@ -104,7 +104,7 @@ class Subject:
         return {k: 1.2 * v + 0.1 for k, v in self.truth.items()}
 
 
-def draws(model, params: dict, options: CommandLine) -> Optional[np.ndarray]:
+def draws(model, params: dict, options: CommandLine) -> np.ndarray | None:
     """The points a Monte Carlo check runs on from the command line: the user's samples; else
     None when the model can be sampled or the method is quadrature; else, in 1-D, numerical
     inverse-CDF draws. A model of d > 1 without a sampler needs samples."""

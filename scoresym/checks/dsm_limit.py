@@ -14,7 +14,7 @@ from ..codegen.functions import param_values
 from ..errors import ScoresymInputError
 from ..losses import dsm_loss, esm_loss
 from ..numerics.expectation import (
-    DEFAULT_SIGMAS,
+    DEFAULT_N_STDERR,
     mc_tolerance,
     monte_carlo_mean,
     resolve_samples,
@@ -31,30 +31,30 @@ def _gradient(loss, names, values, **arguments) -> np.ndarray:
         np.asarray(values, dtype=float)))
 
 
-def check_dsm_limit(m, params, samples=None, sigmas_noise=(0.2, 0.1), batches: int = 20,
-                    seed=None, n: int = 4000, sigmas: float = DEFAULT_SIGMAS,
+def check_dsm_limit(model, params, samples=None, noise_levels=(0.2, 0.1), batches: int = 20,
+                    seed=None, n: int = 4000, n_stderr: float = DEFAULT_N_STDERR,
                     dsm=dsm_loss) -> CheckResult:
     """DSM's parameter gradient tends to ESM's as sigma -> 0 (Vincent 2011).
 
     Per batch of samples, the gradient difference g_DSM(sigma) - g_ESM at two noise levels
     s1 < s2 (antithetic noise, common random numbers) is extrapolated to sigma = 0 by Richardson,
     (s2^2 D(s1) - s1^2 D(s2)) / (s2^2 - s1^2), since the bias is O(sigma^2). The check passes when
-    the extrapolated difference is zero within ``sigmas`` batch-means standard errors, for every
+    the extrapolated difference is zero within ``n_stderr`` batch-means standard errors, for every
     parameter. ``dsm`` is the DSM loss under test (default :func:`scoresym.losses.dsm_loss`).
     """
-    if not m.params:
+    if not model.params:
         raise ScoresymInputError("check_dsm_limit needs a model with parameters")
     data_seed, noise_seed = independent_seeds(seed, 2)
-    X = resolve_samples(m, params, samples, n, data_seed)
-    names = [p.name for p in m.params]
-    values = param_values(params, m.params)
-    s1, s2 = sorted(sigmas_noise)
+    X = resolve_samples(model, params, samples, n, data_seed)
+    names = [p.name for p in model.params]
+    values = param_values(params, model.params)
+    s1, s2 = sorted(noise_levels)
     rng = generator(noise_seed)
     limits, differences = [], []
     for batch in np.array_split(X, batches):
         noise_seed = int(rng.integers(2**31))
-        esm = _gradient(esm_loss, names, values, logp=m, X=batch)
-        D = [_gradient(dsm, names, values, logp=m, X=batch, sigma=s, seed=noise_seed,
+        esm = _gradient(esm_loss, names, values, logp=model, X=batch)
+        D = [_gradient(dsm, names, values, logp=model, X=batch, sigma=s, seed=noise_seed,
                        antithetic=True) - esm for s in (s1, s2)]
         differences.append(D)
         limits.append((s2**2 * D[0] - s1**2 * D[1]) / (s2**2 - s1**2))
@@ -62,13 +62,13 @@ def check_dsm_limit(m, params, samples=None, sigmas_noise=(0.2, 0.1), batches: i
     z = np.abs(limit) / np.where(stderr > 0, stderr, np.inf)
     j = int(np.argmax(np.where(np.isfinite(z), z, 0.0)))
     D = np.mean(differences, axis=0)  # (2, p)
-    details = {"parameter": names[j], "sigmas": (s1, s2), "limit": dict(zip(names, limit)),
+    details = {"parameter": names[j], "n_stderr": (s1, s2), "limit": dict(zip(names, limit)),
                "stderr": dict(zip(names, stderr)),
                "difference_at": {s1: dict(zip(names, D[0])), s2: dict(zip(names, D[1]))}}
-    esm_grad = _gradient(esm_loss, names, values, logp=m, X=X)
+    esm_grad = _gradient(esm_loss, names, values, logp=model, X=X)
     lhs, rhs = float(esm_grad[j] + limit[j]), float(esm_grad[j])
-    return CheckResult(f"dsm_limit[{m.name or 'model'}]", lhs, rhs, float(abs(limit[j])),
-                       mc_tolerance(stderr[j], sigmas, lhs, rhs),
+    return CheckResult(f"dsm_limit[{model.name or 'model'}]", lhs, rhs, float(abs(limit[j])),
+                       mc_tolerance(stderr[j], n_stderr, lhs, rhs),
                        stderr=float(stderr[j]), method="mc", details=details,
                        lhs_label=f"dDSM/d{names[j]} (sigma->0)", rhs_label=f"dESM/d{names[j]}")
 

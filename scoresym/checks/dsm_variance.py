@@ -13,19 +13,19 @@ import scipy.optimize
 from ..codegen.functions import as_points
 from ..errors import ScoresymInputError
 from ..losses import dsm_loss, esm_loss
-from ..numerics.expectation import DEFAULT_SIGMAS, mc_result
+from ..numerics.expectation import DEFAULT_N_STDERR, mc_result
 from ..numerics.result import CheckResult
 from ..randomness import generator, independent_seeds
 from .check import Check, Planned, Subject
 
 
-def check_dsm_gaussian_variance(m, X, sigma: float = 0.5, replicates: int = 20, seed=None,
-                                sigmas: float = DEFAULT_SIGMAS, dsm=dsm_loss) -> CheckResult:
+def check_dsm_gaussian_variance(model, X, sigma: float = 0.5, replicates: int = 20, seed=None,
+                                n_stderr: float = DEFAULT_N_STDERR, dsm=dsm_loss) -> CheckResult:
     """For Gaussian data and the 1-D Gaussian model (params mu, s2), DSM's minimizer of s2 (mu at
     the sample mean) is the noised variance v + sigma^2, v the biased sample variance: it fits
     q_sigma, not p. Over ``replicates`` noise draws, the mean minimizer must equal v + sigma^2
-    within ``sigmas`` standard errors; details hold ESM's minimizer, which is v itself."""
-    if sorted(p.name for p in m.params) != ["mu", "s2"] or m.dim != 1:
+    within ``n_stderr`` standard errors; details hold ESM's minimizer, which is v itself."""
+    if sorted(p.name for p in model.params) != ["mu", "s2"] or model.dim != 1:
         raise ScoresymInputError("check_dsm_gaussian_variance needs a 1-D Gaussian model with "
                                  "params mu and s2 (scoresym.zoo.gaussian_1d)")
     X = as_points(X, 1)
@@ -36,14 +36,14 @@ def check_dsm_gaussian_variance(m, X, sigma: float = 0.5, replicates: int = 20, 
         return scipy.optimize.minimize_scalar(loss, bounds=(1e-3 * v, 10 * (v + sigma**2)),
                                               method="bounded", options={"xatol": 1e-10}).x
 
-    fits = [argmin(lambda s2, r=int(rng.integers(2**31)): dsm(m, X, sigma, seed=r,
-                                                               antithetic=True, mu=mu, s2=s2))
-            for _ in range(replicates)]
-    esm_fit = argmin(lambda s2: esm_loss(m, X, mu=mu, s2=s2))
+    noise_seeds = [int(seed) for seed in rng.integers(2**31, size=replicates)]
+    fits = [argmin(lambda s2, r=r: dsm(model, X, sigma, seed=r, antithetic=True, mu=mu, s2=s2))
+            for r in noise_seeds]
+    esm_fit = argmin(lambda s2: esm_loss(model, X, mu=mu, s2=s2))
     details = {"sigma": sigma, "sample_variance": v, "esm_minimizer": esm_fit,
                "dsm_minimizers": fits}
-    return mc_result(f"dsm_variance[{m.name or 'model'}, sigma={sigma}]", fits,
-                      np.full(replicates, v + sigma**2), sigmas, details,
+    return mc_result(f"dsm_variance[{model.name or 'model'}, sigma={sigma}]", fits,
+                      np.full(replicates, v + sigma**2), n_stderr, details,
                       ("DSM argmin s2", "v + sigma^2"))
 
 

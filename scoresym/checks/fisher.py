@@ -1,6 +1,7 @@
 """The explicit Fisher divergence against the Hyvarinen objective plus its constant.
 
-    1/2 E_data ||grad log p_data - s||^2 = E_data[1/2 ||s||^2 + tr grad s] + 1/2 E_data ||grad log p_data||^2
+    1/2 E_data ||grad log p_data - s||^2
+        = E_data[1/2 ||s||^2 + tr grad s] + 1/2 E_data ||grad log p_data||^2
 
 Invariant: the three expectations are of separately compiled integrands (explicit, implicit,
 constant) under the data model's normalized density, by quadrature (d <= 2) or Monte Carlo with
@@ -20,7 +21,7 @@ import sympy
 from ..codegen.functions import CompiledFunction, param_values
 from ..errors import ScoresymInputError
 from ..numerics.expectation import (
-    DEFAULT_SIGMAS,
+    DEFAULT_N_STDERR,
     mc_result,
     quadrature_expectation,
     quadrature_result,
@@ -62,7 +63,7 @@ def fisher_fields(data_model, model) -> tuple:
 
 
 def check_fisher(data_model, data_params, model, params, samples=None, method="auto",
-                 seed=None, n: int = 20_000, sigmas: float = DEFAULT_SIGMAS) -> CheckResult:
+                 seed=None, n: int = 20_000, n_stderr: float = DEFAULT_N_STDERR) -> CheckResult:
     """Check explicit Fisher divergence = Hyvarinen objective + 1/2 E_data ||grad log p_data||^2.
 
     Expectations are under ``data_model`` at ``data_params``: by quadrature ("quad", d <= 2), by
@@ -91,7 +92,7 @@ def check_fisher(data_model, data_params, model, params, samples=None, method="a
                                  details=_parts(explicit, implicit, constant), scale=means)
     values = compiled(resolve_samples(data_model, data_params, samples, n, seed), **arguments)
     explicit, implicit, constant = (float(v) for v in values.mean(axis=0))
-    return mc_result(name, values[:, 0], values[:, 1] + values[:, 2], sigmas,
+    return mc_result(name, values[:, 0], values[:, 1] + values[:, 2], n_stderr,
                      _parts(explicit, implicit, constant), labels)
 
 

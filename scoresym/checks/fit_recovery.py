@@ -16,18 +16,19 @@ from ..estimate import fit
 from ..numerics.result import CheckResult
 from .check import Check, Planned, Subject
 
-SIGMAS = 4.0
+N_STDERR = 4.0
 
 
-def check_fit_recovery(builtin, n: int = 4000, seed=None, sigmas: float = SIGMAS) -> CheckResult:
+def check_fit_recovery(builtin, n: int = 4000, seed=None,
+                       n_stderr: float = N_STDERR) -> CheckResult:
     """Fit ``builtin.model`` to n draws at ``builtin.truth``; the parameter farthest from the
-    truth, in standard errors, is compared with ``sigmas`` standard errors."""
+    truth, in standard errors, is compared with ``n_stderr`` standard errors."""
     init = {k: 0.8 * v + 0.1 for k, v in builtin.truth.items()}
     r = fit(builtin.model, builtin.sample(n, seed=seed), weight=builtin.fit_weight, init=init)
     z = {k: abs(r.params[k] - builtin.truth[k]) / r.stderr[k] for k in r.names}
     worst = max(z, key=z.get)
     return CheckResult(f"fit[{builtin.name}]", r.params[worst], builtin.truth[worst],
-                       abs(r.params[worst] - builtin.truth[worst]), sigmas * r.stderr[worst],
+                       abs(r.params[worst] - builtin.truth[worst]), n_stderr * r.stderr[worst],
                        stderr=r.stderr[worst], method=r.method,
                        details={"params": r.params, "stderr": r.stderr,
                                 "weight": builtin.fit_weight},

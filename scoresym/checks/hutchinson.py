@@ -16,7 +16,7 @@ import numpy as np
 
 from ..errors import ScoresymInputError
 from ..losses import draw_projections
-from ..numerics.expectation import DEFAULT_SIGMAS, mc_result
+from ..numerics.expectation import DEFAULT_N_STDERR, mc_result
 from ..numerics.result import CheckResult
 from ..randomness import generator
 from .check import Check, Planned, Suite
@@ -42,7 +42,7 @@ def hutchinson_variance(A, projection: str):
 
 
 def check_hutchinson(A, projection: str = "rademacher", n_draws: int = 20_000, seed=None,
-                     sigmas: float = DEFAULT_SIGMAS) -> CheckResult:
+                     n_stderr: float = DEFAULT_N_STDERR) -> CheckResult:
     """The empirical variance of v^T A v over ``n_draws`` projections against its closed form.
 
     The standard error of a sample variance is that of the mean of (q - mean q)^2.
@@ -55,7 +55,7 @@ def check_hutchinson(A, projection: str = "rademacher", n_draws: int = 20_000, s
     squares = (q - q.mean()) ** 2
     closed = float(hutchinson_variance(A, projection))
     return mc_result(f"hutchinson[{projection}, d={A.shape[0]}]", squares,
-                      np.full(n_draws, closed), sigmas,
+                      np.full(n_draws, closed), n_stderr,
                       {"mean": float(q.mean()), "trace": float(np.trace(A))},
                       ("empirical variance", "closed form"))
 

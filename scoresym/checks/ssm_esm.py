@@ -13,26 +13,26 @@ True
 from __future__ import annotations
 
 from ..losses import esm_loss, ssm_loss
-from ..numerics.expectation import DEFAULT_SIGMAS, mc_result, resolve_samples
+from ..numerics.expectation import DEFAULT_N_STDERR, mc_result, resolve_samples
 from ..numerics.result import CheckResult
 from ..randomness import independent_seeds
 from .check import Check, Planned, Subject
 
 
-def check_ssm_esm(m, params, samples=None, n_projections: int = 64, projection="rademacher",
+def check_ssm_esm(model, params, samples=None, n_projections: int = 64, projection="rademacher",
                   variance_reduced: bool = False, seed=None, n: int = 1000,
-                  sigmas: float = DEFAULT_SIGMAS) -> CheckResult:
+                  n_stderr: float = DEFAULT_N_STDERR) -> CheckResult:
     """SSM averaged over ``n_projections`` projections per sample agrees with ESM, per sample
-    paired, within ``sigmas`` standard errors (E_v[v v^T] = I makes E_v[SSM] = ESM)."""
+    paired, within ``n_stderr`` standard errors (E_v[v v^T] = I makes E_v[SSM] = ESM)."""
     data_seed, projection_seed = independent_seeds(seed, 2)
-    X = resolve_samples(m, params, samples, n, data_seed)
-    ssm = ssm_loss(m, X, n_projections=n_projections, projection=projection,
+    X = resolve_samples(model, params, samples, n, data_seed)
+    ssm = ssm_loss(model, X, n_projections=n_projections, projection=projection,
                    variance_reduced=variance_reduced, seed=projection_seed, per_sample=True,
                    **params)
-    esm = esm_loss(m, X, per_sample=True, **params)
+    esm = esm_loss(model, X, per_sample=True, **params)
     law = projection if isinstance(projection, str) else getattr(projection, "__name__", "custom")
-    return mc_result(f"ssm_esm[{m.name or 'model'}, {law}{', vr' if variance_reduced else ''}]",
-                      ssm, esm, sigmas, {"projection": law, "n_projections": n_projections,
+    return mc_result(f"ssm_esm[{model.name or 'model'}, {law}{', vr' if variance_reduced else ''}]",
+                      ssm, esm, n_stderr, {"projection": law, "n_projections": n_projections,
                                          "samples": len(X)}, ("SSM", "ESM"))
 
 

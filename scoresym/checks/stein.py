@@ -20,7 +20,7 @@ import sympy
 from ..codegen.functions import param_values
 from ..numerics.ad import field_and_divergence
 from ..numerics.expectation import (
-    DEFAULT_SIGMAS,
+    DEFAULT_N_STDERR,
     mc_result,
     quadrature_expectation,
     quadrature_result,
@@ -49,29 +49,29 @@ def stein_sides(model, field):
     return sides_of_callable
 
 
-def check_stein(m, params, test_function=None, samples=None, method="auto", seed=None,
-                n: int = 20_000, sigmas: float = DEFAULT_SIGMAS) -> CheckResult:
+def check_stein(model, params, test_function=None, samples=None, method="auto", seed=None,
+                n: int = 20_000, n_stderr: float = DEFAULT_N_STDERR) -> CheckResult:
     """Check E_p[g^T grad log p] = -E_p[div g] for the model at ``params``.
 
     ``test_function``: None (g_i = x_i + x_i^2), a string ("x**2" or "x1**2, x2"), SymPy
     expression(s), or an autograd.numpy callable (n, d) -> (n, d). ``method``: "quad" (d <= 2),
     "mc" (``samples``, or n draws from the model's sampler with ``seed``), or "auto".
     """
-    param_values(params, m.params)  # name what is missing, unknown or not a number
-    field = vector_field(m, test_function)
-    method = resolve_method(method, m, samples)
-    sides = stein_sides(m, field)
-    name = f"stein[{m.name or 'model'}, {field.label}]"
+    param_values(params, model.params)  # name what is missing, unknown or not a number
+    field = vector_field(model, test_function)
+    method = resolve_method(method, model, samples)
+    sides = stein_sides(model, field)
+    name = f"stein[{model.name or 'model'}, {field.label}]"
     labels = ("E[g.s]", "-E[div g]")
     if method == "quad":
-        (lhs, div_g), errors = quadrature_expectation(m, params, lambda X: sides(X, **params))
+        (lhs, div_g), errors = quadrature_expectation(model, params, lambda X: sides(X, **params))
         return quadrature_result(name, lhs, -div_g, errors, labels=labels,
                                  details={"test_function": field.label,
                                           "integrator_error": float(np.sum(errors))})
-    X = resolve_samples(m, params, samples, n, seed)
+    X = resolve_samples(model, params, samples, n, seed)
     values = sides(X, **params)
-    return mc_result(name, values[:, 0], -values[:, 1], sigmas,
-                     {"test_function": field.label, "samples": len(X), "sigmas": sigmas},
+    return mc_result(name, values[:, 0], -values[:, 1], n_stderr,
+                     {"test_function": field.label, "samples": len(X), "n_stderr": n_stderr},
                      labels)
 
 

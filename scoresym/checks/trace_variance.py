@@ -11,28 +11,28 @@ import numpy as np
 
 from ..losses import draw_projections
 from ..numerics.ad import projected_hessian, score_function
-from ..numerics.expectation import DEFAULT_SIGMAS, mc_result, resolve_samples
+from ..numerics.expectation import DEFAULT_N_STDERR, mc_result, resolve_samples
 from ..numerics.result import CheckResult
 from ..randomness import generator, independent_seeds
 from .check import Check, Planned, Subject
 from .hutchinson import hutchinson_variance
 
 
-def check_trace_variance(m, params, samples=None, projection="rademacher",
+def check_trace_variance(model, params, samples=None, projection="rademacher",
                          n_projections: int = 32, seed=None, n: int = 200,
-                         sigmas: float = DEFAULT_SIGMAS) -> CheckResult:
+                         n_stderr: float = DEFAULT_N_STDERR) -> CheckResult:
     """Per sample, the variance over projections of SSM's trace term v^T (grad s) v (autograd)
     against the closed form at the compiled Hessian. With Rademacher projections and a diagonal
     Hessian both are exactly zero."""
     data_seed, projection_seed = independent_seeds(seed, 2)
-    X = resolve_samples(m, params, samples, n, data_seed)
-    score = score_function(m.lambdify("autograd").log_density, dict(params))
-    V = draw_projections(projection, n_projections, len(X), m.dim, generator(projection_seed))
+    X = resolve_samples(model, params, samples, n, data_seed)
+    score = score_function(model.lambdify("autograd").log_density, dict(params))
+    V = draw_projections(projection, n_projections, len(X), model.dim, generator(projection_seed))
     terms = np.array([np.asarray(projected_hessian(score, X, v)) for v in V])  # (M, n)
     empirical = terms.var(axis=0, ddof=1)
-    closed = hutchinson_variance(m.lambdify().hessian(X, **params), projection)
-    return mc_result(f"trace_variance[{m.name or 'model'}, {projection}]", empirical, closed,
-                      sigmas, {"projection": projection, "n_projections": n_projections,
+    closed = hutchinson_variance(model.lambdify().hessian(X, **params), projection)
+    return mc_result(f"trace_variance[{model.name or 'model'}, {projection}]", empirical, closed,
+                      n_stderr, {"projection": projection, "n_projections": n_projections,
                                "samples": len(X)}, ("empirical", "closed form"))
 
 

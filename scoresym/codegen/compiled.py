@@ -11,9 +11,13 @@ from __future__ import annotations
 
 from functools import cached_property
 
+from ..memo import PerModel
 from . import backends
 from .fastpath import FastModel, linear_structure
 from .functions import CompiledFunction
+
+#: The linear structure of each model (or None), found once per model.
+_STRUCTURES = PerModel()
 
 
 class CompiledModel:
@@ -32,9 +36,8 @@ class CompiledModel:
         """The fast-path operators when the model has a linear structure, else None."""
         if not self.fast:
             return None
-        if "linear_structure" not in self.model.cache:
-            self.model.cache["linear_structure"] = linear_structure(self.model)
-        structure = self.model.cache["linear_structure"]
+        structure = _STRUCTURES.get(self.model, "linear structure",
+                                    lambda: linear_structure(self.model))
         return None if structure is None else FastModel(self.model, structure, self.backend)
 
     def compile(self, name: str, build, shape: str) -> CompiledFunction:

@@ -78,11 +78,11 @@ def _forms_in(term, variables) -> list:
     return list(dict.fromkeys(found))
 
 
-def linear_structure(m) -> LinearStructure | None:
+def linear_structure(model) -> LinearStructure | None:
     """Recognize log f = sum_i g(w_i . x + c_i) + sum_j h(x_j), or return None."""
-    variables = m.variables
+    variables = model.variables
     forms, coordinate_terms, constants = [], {v: [] for v in variables}, []
-    work = list(sympy.Add.make_args(sympy.expand(m.log_density, deep=False, mul=True,
+    work = list(sympy.Add.make_args(sympy.expand(model.log_density, deep=False, mul=True,
                                                  multinomial=False, power_exp=False)))
     while work:
         term = work.pop()

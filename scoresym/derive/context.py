@@ -19,7 +19,7 @@ from ..codegen.functions import CompiledFunction, param_values
 from ..errors import ScoresymInputError
 from ..numerics.differences import probe_points, relative_error
 from ..numerics.expectation import (
-    DEFAULT_SIGMAS,
+    DEFAULT_N_STDERR,
     integrate_over_domain,
     log_density_peak,
     mc_result,
@@ -39,14 +39,14 @@ class CheckContext:
     """Concrete, numerically stable pieces of a model and a data model, and claim evaluators."""
 
     def __init__(self, model, params, data_model=None, data_params=None, method="auto",
-                 samples=None, n: int = 20_000, seed=0, sigmas: float = DEFAULT_SIGMAS):
+                 samples=None, n: int = 20_000, seed=0, n_stderr: float = DEFAULT_N_STDERR):
         self.model, self.params = model, dict(params)
         self.data_model = model if data_model is None else data_model
         self.data_params = dict(self.params if data_params is None else data_params)
         param_values(self.params, model.params)  # names what is missing or unknown
         param_values(self.data_params, self.data_model.params)
         self.method = resolve_method(method, self.data_model, samples)
-        self.samples, self.n, self.seed, self.sigmas = samples, n, seed, sigmas
+        self.samples, self.n, self.seed, self.n_stderr = samples, n, seed, n_stderr
         self.renames = model.data_renames(self.data_model)
         self.ops, model_shifts = model.stable_operators
         data_ops, data_shifts = self.data_model.stable_operators
@@ -127,7 +127,7 @@ class CheckContext:
                 self.data_model, self.data_params, lambda X: self.evaluate([lhs, rhs], X))
             return quadrature_result(name, means[0], means[1], errors, details, labels)
         values = self.evaluate([lhs, rhs], self.data_samples)
-        return mc_result(name, values[:, 0], values[:, 1], self.sigmas,
+        return mc_result(name, values[:, 0], values[:, 1], self.n_stderr,
                          {**details, "samples": len(values)}, labels)
 
     def integrals(self, name: str, lhs: sympy.Expr, rhs: sympy.Expr, rhs_constant: float = 0.0,

@@ -6,6 +6,8 @@ evaluates both sides by independent routes; a step without one is a definition a
 (``kind == "definition"``). ``Derivation.check`` runs every claim.
 
 >>> import sympy
+
+from ..errors import ScoresymInputError
 >>> x = sympy.Symbol("x")
 >>> d = Derivation("demo", [Step("A square", (x + 1)**2, x**2 + 2*x + 1, "Expand.")], None)
 >>> print(d.to_text())
@@ -21,10 +23,12 @@ demo
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable, Optional
 
 import sympy
+
+from ..errors import ScoresymInputError
 
 
 class NotCheckable(Exception):
@@ -53,7 +57,7 @@ class Step:
     lhs: sympy.Basic
     rhs: sympy.Basic
     reason: str
-    claim: Optional[Callable] = field(default=None, repr=False)
+    claim: Callable | None = field(default=None, repr=False)
     expected_ok: bool = True  # False where the mathematics says this step must fail
 
     @property
@@ -70,10 +74,10 @@ class Derivation:
 
     title: str
     steps: list
-    result: Optional[sympy.Basic]
-    context_factory: Optional[Callable] = field(default=None, repr=False)
+    result: sympy.Basic | None
+    context_factory: Callable | None = field(default=None, repr=False)
     notes: list = field(default_factory=list)
-    subject: Optional[sympy.Basic] = None  # the model's log f, shown after the title
+    subject: sympy.Basic | None = None  # the model's log f, shown after the title
 
     def heading(self, latex: bool = False) -> str:
         """The title, followed by the model's log f when there is one."""
@@ -137,7 +141,7 @@ class Derivation:
         example ``data_model``, ``data_params``, ``method``, ``n``, ``seed``) go to the check
         context; see :func:`scoresym.derive.derive`."""
         if self.context_factory is None:
-            raise ValueError("this derivation has no numeric claims")
+            raise ScoresymInputError("this derivation has no numeric claims to check")
         context = self.context_factory(params or {}, **options)
         results = StepChecks()
         for k, step in enumerate(self.steps, 1):
@@ -188,7 +192,8 @@ _TEX_SYMBOLS = {
     "θ": r"\theta", "ε": r"\varepsilon", "σ": r"\sigma", "μ": r"\mu", "λ": r"\lambda",
     "δ": r"\delta", "Σ": r"\sum", "∇": r"\nabla", "ᵀ": r"^{\top}", "‖": r"\|", "²": "^2",
     "·": r"\cdot", "√": r"\surd", "≠": r"\neq", "≤": r"\leq", "≥": r"\geq", "±": r"\pm",
-    "∫": r"\int", "∂": r"\partial", "→": r"\to", "∞": r"\infty", "½": r"\tfrac12", "ₓ": "_x", "≈": r"\approx",
+    "∫": r"\int", "∂": r"\partial", "→": r"\to", "∞": r"\infty", "½": r"\tfrac12", "ₓ": "_x",
+    "≈": r"\approx",
 }
 
 

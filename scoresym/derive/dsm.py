@@ -45,16 +45,16 @@ class DSMContext(CheckContext):
         self.noised = self.data_samples + self.sigma * self.eps
 
     def paired(self, name, lhs, rhs, labels) -> CheckResult:
-        return mc_result(name, lhs, rhs, self.sigmas, {"samples": len(lhs), "sigma": self.sigma},
+        return mc_result(name, lhs, rhs, self.n_stderr, {"samples": len(lhs), "sigma": self.sigma},
                          labels)
 
     def at_noised(self, exprs) -> np.ndarray:
         return self.evaluate(list(exprs), self.noised)
 
 
-def derive_dsm(m) -> Derivation:
-    """The DSM derivation for model ``m``; check with ``derivation.check(params, sigma=...)``."""
-    d = m.dim
+def derive_dsm(model) -> Derivation:
+    """The DSM derivation for ``model``; check with ``derivation.check(params, sigma=...)``."""
+    d = model.dim
     xt, x1 = X_TILDE, X  # one coordinate, for the kernel's score
     kernel = -(xt - x1) ** 2 / (2 * SIGMA**2)
     steps = [
@@ -65,7 +65,7 @@ def derive_dsm(m) -> Derivation:
              "Per coordinate, log N(x̃; x, σ²I) is -(x̃ - x)²/(2σ²) plus a constant; at "
              "x̃ = x + σε this is -ε/σ, the plain conditional score.",
              claim=_kernel_claim(kernel, xt, x1)),
-        Step("The model's score", S_TILDE, vector(m.score),
+        Step("The model's score", S_TILDE, vector(model.score),
              "Evaluated at the noised point x̃.", claim=score_claim),
         Step("The DSM objective", J_DSM,
              Expectation(SquaredNorm(S_TILDE + EPS / SIGMA) / 2, "x,ε"),
@@ -87,14 +87,16 @@ def derive_dsm(m) -> Derivation:
              "By the Hyvarinen derivation under q_σ; C_σ = d/(2σ²) - ½E‖∇log q_σ‖² does not "
              "depend on θ, so the minimizer fits q_σ, not p, and the minimum C_σ is not zero."),
     ]
-    if m.dim == 1 and sorted(p.name for p in m.params) == ["mu", "s2"]:
+    if model.dim == 1 and sorted(p.name for p in model.params) == ["mu", "s2"]:
         steps.append(Step("For Gaussian data, DSM fits the noised variance",
-                          Notation("s2_hat_dsm", "argmin_s2 J_DSM", r"\arg\min_{s_2} J_{\mathrm{DSM}}"),
+                          Notation("s2_hat_dsm", "argmin_s2 J_DSM",
+                                   r"\arg\min_{s_2} J_{\mathrm{DSM}}"),
                           Notation("v_plus", "s² + σ²", r"s^2 + \sigma^2"),
-                          "q_σ = N(μ, s² + σ²) when p = N(μ, s²).", claim=_variance_claim(m)))
+                          "q_σ = N(μ, s² + σ²) when p = N(μ, s²).", claim=_variance_claim(model)))
     return Derivation("Denoising score matching", steps, steps[6].rhs,
-                      lambda params, sigma=0.5, **options: DSMContext(m, params, sigma, **options),
-                      subject=m.log_density)
+                      lambda params, sigma=0.5, **options: DSMContext(model, params, sigma,
+                                                                       **options),
+                      subject=model.log_density)
 
 
 def _kernel_claim(kernel, xt, x1):
@@ -145,13 +147,15 @@ def _noised_claim(ctx: DSMContext) -> CheckResult:
                       ("J_DSM", "E_q[½‖s‖² + tr∇s] + d/2σ²"))
 
 
-def _variance_claim(m):
+def _variance_claim(model):
     def claim(ctx: DSMContext) -> CheckResult:
         if ctx.data_model.dim != 1:
             raise NotCheckable("needs 1-D data")
-        return check_dsm_gaussian_variance(m, ctx.data_samples[:4000], sigma=ctx.sigma,
+        return check_dsm_gaussian_variance(model, ctx.data_samples[:4000], sigma=ctx.sigma,
                                            replicates=8, seed=ctx.seed)
     return claim
 
 
-IDENTITY = Identity("dsm", derive_dsm, "denoising score matching: the conditional score -eps/sigma, and DSM as score matching on the noised data", check_options=("sigma",))
+IDENTITY = Identity("dsm", derive_dsm, "denoising score matching: the conditional score "
+                    "-eps/sigma, and DSM as score matching on the noised data",
+                    check_options=("sigma",))

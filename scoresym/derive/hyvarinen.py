@@ -48,31 +48,31 @@ from .derivation import Derivation, Step
 from .identity import Identity
 
 
-def derive_hyvarinen(m, weight=None) -> Derivation:
-    """The Hyvarinen derivation for model ``m``; with ``weight`` (w(x), or one per coordinate)
+def derive_hyvarinen(model, weight=None) -> Derivation:
+    """The Hyvarinen derivation for model ``model``; with ``weight`` (w(x), or one per coordinate)
     the generalized form, whose objective weights each coordinate's squared error by w_k and whose
     boundary term is p w_k s_k (see the module docstring)."""
-    xs = m.variables
-    weights = m.weights(weight)
-    ws = weights or [sympy.Integer(1)] * m.dim
-    g = [w * s for w, s in zip(ws, m.score)]  # what is integrated by parts
-    Z = sympy.Function("Z")(*m.params) if m.params else sympy.Symbol("Z")
+    xs = model.variables
+    weights = model.weights(weight)
+    ws = weights or [sympy.Integer(1)] * model.dim
+    g = [w * s for w, s in zip(ws, model.score)]  # what is integrated by parts
+    Z = sympy.Function("Z")(*model.params) if model.params else sympy.Symbol("Z")
     p_of_x = sympy.Function("p")(*xs)
-    boundary_values, vanishes = edge_values(m, g)
-    where = "; ".join(f"{v} in ({lo}, {hi})" for v, (lo, hi) in m.domain.items())
+    boundary_values, vanishes = edge_values(model, g)
+    where = "; ".join(f"{v} in ({lo}, {hi})" for v, (lo, hi) in model.domain.items())
     n = _Notation(weights is not None)
-    integrand = weighted_hyvarinen(m.operators, xs, weights)
+    integrand = weighted_hyvarinen(model.operators, xs, weights)
 
     def region(expr):
-        return sympy.Integral(expr, *[(v, *m.domain[v]) for v in xs])
+        return sympy.Integral(expr, *[(v, *model.domain[v]) for v in xs])
 
     cross = sympy.Add(*[region(sympy.Derivative(p_of_x, v) * gi) for v, gi in zip(xs, g)])
-    brackets = sympy.Add(*[Bracket(p_of_x * gi, v, *m.domain[v]) for v, gi in zip(xs, g)])
+    brackets = sympy.Add(*[Bracket(p_of_x * gi, v, *model.domain[v]) for v, gi in zip(xs, g)])
     steps = [
-        Step("The model", P_THETA, sympy.exp(m.log_density) / Z,
+        Step("The model", P_THETA, sympy.exp(model.log_density) / Z,
              "Normalize f by Z(θ), the integral of f over the domain, which score matching never "
              "needs."),
-        Step("log Z drops out of the score", GRAD_LOG_P_THETA, vector(m.score),
+        Step("log Z drops out of the score", GRAD_LOG_P_THETA, vector(model.score),
              "Z(θ) does not depend on x, so its log has zero x-gradient: the score is that of f.",
              claim=score_claim),
     ]
@@ -116,13 +116,13 @@ def derive_hyvarinen(m, weight=None) -> Derivation:
                                                          " (the Laplacian of log f)."),
              claim=partial(_integrand_claim, ws=ws)),
     ]
-    stationary = stationary_point(m, integrand)
+    stationary = stationary_point(model, integrand)
     if stationary is not None:
         hats = [Notation(f"hat_{p.name}", sympy.pretty(p) + "\u0302", rf"\hat{{{sympy.latex(p)}}}")
-                for p in m.params]
+                for p in model.params]
         steps.append(Step(
             "The estimator in closed form", vector(hats),
-            vector(stationary.solution[p] for p in m.params),
+            vector(stationary.solution[p] for p in model.params),
             "Replace E_p by the sample mean: the objective depends on the data only through "
             "sample moments; setting its θ-gradient to zero gives the estimator.",
             claim=_closed_form_claim(stationary, weights)))
@@ -136,8 +136,8 @@ def derive_hyvarinen(m, weight=None) -> Derivation:
            "(generalized score matching) makes it valid.")]
     title = "Generalized score matching" if weights else "Score matching by integration by parts"
     return Derivation(title, steps, result,
-                      lambda params, **options: CheckContext(m, params, **options), notes,
-                      subject=m.log_density)
+                      lambda params, **options: CheckContext(model, params, **options), notes,
+                      subject=model.log_density)
 
 
 class _Notation:
@@ -270,4 +270,5 @@ def _closed_form_claim(stationary, weights=None):
     return claim
 
 
-IDENTITY = Identity("hyvarinen", derive_hyvarinen, "score matching by integration by parts; with weight=, generalized score matching", options=("weight",))
+IDENTITY = Identity("hyvarinen", derive_hyvarinen, "score matching by integration by parts; "
+                    "with weight=, generalized score matching", options=("weight",))

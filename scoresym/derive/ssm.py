@@ -29,7 +29,6 @@ V = Notation("v", "v", "v")
 VVT = Notation("vvT", "v vᵀ", r"v v^{\top}")
 IDENTITY_MATRIX = Notation("I", "I", "I")
 J_SSM = Notation("J_ssm", "J_SSM(θ)", r"J_{\mathrm{SSM}}(\theta)")
-HESSIAN_S = Notation("jac_s", "∇ₓs_θ(x)", r"\nabla_x s_\theta(x)")
 LAWS = ("rademacher", "gaussian", "sphere")
 LAW_TEXT = {"rademacher": "independent ±1 entries", "gaussian": "N(0, I)",
             "sphere": "uniform on the sphere of radius √d (the unit sphere gives I/d)"}
@@ -47,17 +46,19 @@ def hutchinson_symbolic(d: int) -> tuple:
     return A, quadratic, sympy.expand(expected), A.trace()
 
 
-def derive_ssm(m) -> Derivation:
-    """The SSM derivation for model ``m``."""
-    d_show = min(m.dim, 3)
-    A, quadratic, expected, trace = hutchinson_symbolic(d_show)
+def derive_ssm(model) -> Derivation:
+    """The SSM derivation for ``model``."""
+    d_show = min(model.dim, 3)
+    _, quadratic, _, trace = hutchinson_symbolic(d_show)
     steps = [
-        Step("Hutchinson's identity", Expectation(quadratic, "v"), trace, f"For a symbolic {d_show} x {d_show} matrix A: vᵀAv = Σ a_ij v_i v_j, and "
+        Step("Hutchinson's identity", Expectation(quadratic, "v"), trace,
+             f"For a symbolic {d_show} x {d_show} matrix A: vᵀAv = Σ a_ij v_i v_j, and "
              "E[v_i v_j] = δ_ij leaves the diagonal.", claim=_symbolic_claim(d_show)),
     ]
     for law in LAWS:
         steps.append(Step(f"E[v vᵀ] = I for {law} projections", Expectation(VVT, "v"),
-                          IDENTITY_MATRIX, f"v with {LAW_TEXT[law]}.", claim=_second_moment_claim(law)))
+                          IDENTITY_MATRIX, f"v with {LAW_TEXT[law]}.",
+                          claim=_second_moment_claim(law)))
     steps += [
         Step("The SSM objective", J_SSM,
              Expectation(Dot(V, Notation("Hv", "∇ₓs_θ(x) v", r"\nabla_x s_\theta(x) v"))
@@ -78,10 +79,9 @@ def derive_ssm(m) -> Derivation:
              "For symmetric H = ∇ₓs_θ(x) and Rademacher v; it is zero when H is diagonal "
              "(Gaussian v: 2‖H‖²_F).", claim=_variance_claim),
     ]
-    del quadratic, expected, A
     return Derivation("Sliced score matching", steps, steps[-3].rhs,
-                      lambda params, **options: CheckContext(m, params, **options),
-                      subject=m.log_density)
+                      lambda params, **options: CheckContext(model, params, **options),
+                      subject=model.log_density)
 
 
 def _symbolic_claim(d: int):
@@ -106,7 +106,7 @@ def _second_moment_claim(law: str):
         deviation = np.abs(mean - np.eye(d))
         k = np.unravel_index(np.argmax(deviation / np.maximum(stderr, 1e-300)), deviation.shape)
         return CheckResult(f"E[vvT] = I ({law})", float(mean[k]), float(np.eye(d)[k]),
-                           float(deviation[k]), mc_tolerance(stderr[k], ctx.sigmas, mean[k]),
+                           float(deviation[k]), mc_tolerance(stderr[k], ctx.n_stderr, mean[k]),
                            stderr=float(stderr[k]), method="mc",
                            details={"entry": tuple(int(i) for i in k), "d": d},
                            lhs_label="E[v_i v_j]", rhs_label="δ_ij")
@@ -117,13 +117,14 @@ def _ssm_claim(variance_reduced: bool):
     def claim(ctx: CheckContext) -> CheckResult:
         return check_ssm_esm(ctx.model, ctx.params, ctx.data_samples[:1000], n_projections=32,
                              variance_reduced=variance_reduced, seed=ctx.seed,
-                             sigmas=ctx.sigmas)
+                             n_stderr=ctx.n_stderr)
     return claim
 
 
 def _variance_claim(ctx: CheckContext) -> CheckResult:
     return check_trace_variance(ctx.model, ctx.params, ctx.data_samples[:100],
-                                projection="rademacher", seed=ctx.seed, sigmas=ctx.sigmas)
+                                projection="rademacher", seed=ctx.seed, n_stderr=ctx.n_stderr)
 
 
-IDENTITY = Identity("ssm", derive_ssm, "sliced score matching: Hutchinson's identity and each projection law")
+IDENTITY = Identity("ssm", derive_ssm, "sliced score matching: Hutchinson's identity and each "
+                    "projection law")

@@ -23,29 +23,29 @@ G = Notation("g", "g(x)", "g(x)")
 DIV_G = Notation("div_g", "∇ₓ·g(x)", r"\nabla_x \cdot g(x)")
 
 
-def derive_stein(m, test_function=None) -> Derivation:
-    """Stein's identity for model ``m`` and test function g (default g_i = x_i + x_i^2)."""
-    field = vector_field(m, test_function)
+def derive_stein(model, test_function=None) -> Derivation:
+    """Stein's identity for model ``model`` and test function g (default g_i = x_i + x_i^2)."""
+    field = vector_field(model, test_function)
     if field.symbolic is None:
         raise ScoresymInputError("a derivation needs a symbolic test function (a string or "
                                  "SymPy expressions), not a callable")
     g = list(field.symbolic)
-    xs = m.variables
+    xs = model.variables
     p_of_x = sympy.Function("p")(*xs)
-    boundary_values, vanishes = edge_values(m, g)
+    boundary_values, vanishes = edge_values(model, g)
     div_g = divergence(g, xs)
 
     def region(expr):
-        return sympy.Integral(expr, *[(v, *m.domain[v]) for v in xs])
+        return sympy.Integral(expr, *[(v, *model.domain[v]) for v in xs])
 
     parts_lhs = sympy.Add(*[region(gi * sympy.Derivative(p_of_x, v)) for gi, v in zip(g, xs)])
-    brackets = sympy.Add(*[Bracket(gi * p_of_x, v, *m.domain[v]) for gi, v in zip(g, xs)])
+    brackets = sympy.Add(*[Bracket(gi * p_of_x, v, *model.domain[v]) for gi, v in zip(g, xs)])
     steps = [
         Step("Stein's identity", Expectation(Dot(G, GRAD_LOG_P), "p"), -Expectation(DIV_G, "p"),
              f"The claim, for p = f/Z and the test function {field.label}."),
         Step("The test function", G, vector(g), "Any smooth g for which g p vanishes at the "
              "edges; this one is chosen for the check."),
-        Step("The score of p is that of f", GRAD_LOG_P, vector(m.score),
+        Step("The score of p is that of f", GRAD_LOG_P, vector(model.score),
              "log Z does not depend on x.", claim=score_claim),
         Step("p cancels", Expectation(Dot(G, GRAD_LOG_P), "p"), parts_lhs,
              "Write the score as ∇p / p; the density in the expectation cancels it.",
@@ -58,7 +58,7 @@ def derive_stein(m, test_function=None) -> Derivation:
              "It vanishes: g p goes to zero at every edge of the domain." if vanishes else
              "It does not vanish: g p stays non-zero at an edge, so Stein's identity fails "
              "for this g.", claim=_boundary_claim(g), expected_ok=vanishes),
-        Step("Stein's identity for this model", Expectation(dot(g, m.score), "p"),
+        Step("Stein's identity for this model", Expectation(dot(g, model.score), "p"),
              -Expectation(div_g, "p"),
              "With the boundary term gone, the expectation of g·∇log p is minus that of div g."
              if vanishes else "This would follow if the boundary term vanished; it does not, "
@@ -70,8 +70,8 @@ def derive_stein(m, test_function=None) -> Derivation:
         "fails for this test function."]
     return Derivation(f"Stein's identity with {field.label}", steps,
                       sympy.Eq(steps[-1].lhs, steps[-1].rhs, evaluate=False),
-                      lambda params, **options: CheckContext(m, params, **options), notes,
-                      subject=m.log_density)
+                      lambda params, **options: CheckContext(model, params, **options), notes,
+                      subject=model.log_density)
 
 
 def _cancel_claim(g):
@@ -114,4 +114,5 @@ def _identity_claim(g):
     return claim
 
 
-IDENTITY = Identity("stein", derive_stein, "Stein's identity for a test function (test_function=, default g_i = x_i + x_i^2)", options=("test_function",))
+IDENTITY = Identity("stein", derive_stein, "Stein's identity for a test function "
+                    "(test_function=, default g_i = x_i + x_i^2)", options=("test_function",))

@@ -15,7 +15,7 @@ elementwise twice would give the Hessian's row sums, not its diagonal).
 from __future__ import annotations
 
 import warnings
-from typing import Callable
+from collections.abc import Callable
 
 import autograd
 import autograd.numpy as anp

@@ -124,7 +124,7 @@ def _start(lo: float, hi: float) -> float:
 
 
 #: Monte Carlo tolerance, in standard errors of the paired difference.
-DEFAULT_SIGMAS = 4.0
+DEFAULT_N_STDERR = 4.0
 
 
 #: Quadrature tolerance: this many times the integrator's error estimate ...
@@ -155,10 +155,10 @@ def monte_carlo_mean(values: np.ndarray) -> tuple:
 MC_FLOOR = 1e-12
 
 
-def mc_tolerance(stderr: float, sigmas: float, *values) -> float:
-    """``sigmas`` standard errors, floored at MC_FLOOR x max(1, |values|)."""
+def mc_tolerance(stderr: float, n_stderr: float, *values) -> float:
+    """``n_stderr`` standard errors, floored at MC_FLOOR x max(1, |values|)."""
     scale = max([1.0] + [abs(float(v)) for v in values])
-    return max(sigmas * float(stderr), MC_FLOOR * scale)
+    return max(n_stderr * float(stderr), MC_FLOOR * scale)
 
 
 def resolve_samples(model, params: dict, samples, n: int, seed) -> np.ndarray:
@@ -201,11 +201,11 @@ def quadrature_result(name: str, lhs: float, rhs: float, errors, details=None,
                        details=dict(details or {}), lhs_label=labels[0], rhs_label=labels[1])
 
 
-def mc_result(name, lhs_values, rhs_values, sigmas, details, labels=("lhs", "rhs")):
+def mc_result(name, lhs_values, rhs_values, n_stderr, details, labels=("lhs", "rhs")):
     """A Monte Carlo CheckResult for E[lhs] = E[rhs] from paired per-sample values: the error
-    is the mean paired difference, the tolerance ``sigmas`` of its standard errors."""
+    is the mean paired difference, the tolerance ``n_stderr`` of its standard errors."""
     difference, stderr = monte_carlo_mean(np.asarray(lhs_values) - np.asarray(rhs_values))
     lhs, rhs = float(np.mean(lhs_values)), float(np.mean(rhs_values))
     return CheckResult(name, lhs, rhs, abs(float(difference)),
-                       mc_tolerance(stderr, sigmas, lhs, rhs), stderr=float(stderr),
+                       mc_tolerance(stderr, n_stderr, lhs, rhs), stderr=float(stderr),
                        method="mc", details=details, lhs_label=labels[0], rhs_label=labels[1])

@@ -17,7 +17,6 @@ from __future__ import annotations
 import html
 import math
 from dataclasses import dataclass, field
-from typing import Optional
 
 
 @dataclass
@@ -29,7 +28,7 @@ class CheckResult:
     rhs: float
     error: float
     tolerance: float
-    stderr: Optional[float] = None
+    stderr: float | None = None
     details: dict = field(default_factory=dict)
     method: str = ""
     lhs_label: str = "lhs"

@@ -13,8 +13,8 @@ parameters, parsed safely from strings) or a row-wise callable on (n, d) arrays 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable, Optional
 
 import sympy
 
@@ -27,8 +27,8 @@ class VectorField:
     """A test function g, symbolic (``symbolic``) or a callable (``function``), with a label."""
 
     label: str
-    symbolic: Optional[sympy.Matrix] = None
-    function: Optional[Callable] = None
+    symbolic: sympy.Matrix | None = None
+    function: Callable | None = None
 
 
 def default_field(model) -> sympy.Matrix:
