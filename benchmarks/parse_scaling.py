@@ -1,9 +1,9 @@
 """Parse time against input length, up to the 20,000-character limit.
 
 For each shape of input (a product of exp factors, a flat sum of monomials, a sum of calls) and
-each length, the median of several runs of ``scoresym.expressions.parse_expression`` (tokenize,
-parse, build the SymPy expression), and two baselines in the same process: building the same
-expression with SymPy directly from Python (what the parse cannot avoid), and Python's own
+each length, the median of several runs of ``parse_expression`` (in scoresym.symbolic:
+tokenize, parse, build the SymPy expression), and two baselines in the same process: building
+the same expression with SymPy directly from Python (what the parse cannot avoid), and Python's own
 ``ast.parse`` of the string (which builds no SymPy; "-" where it refuses a long flat chain with
 a RecursionError). Each sin(j*x) that misses SymPy's cache (1,000 entries) costs about 0.3 ms in
 SymPy itself, so that shape jumps past 1,000 terms in both columns and is linear after it.

@@ -3,7 +3,7 @@
 Invariant: ``Model.log_density`` is log f written without log Z; every operator (score, Hessian,
 Laplacian, Hyvarinen integrand) is an exact SymPy object derived from it with respect to the
 variables only, computed on first use and cached. Points are rows: a batch of n points in d
-dimensions is an array of shape (n, d) (see :mod:`scoresym.compile`).
+dimensions is an array of shape (n, d) (see :mod:`scoresym.codegen.functions`).
 
 >>> m = Model.from_string("exp(-(x - mu)**2 / (2*s2))", variables="x", params="mu s2",
 ...                       positive="s2")
@@ -168,14 +168,14 @@ class Model:
 
     @cached_property
     def operators(self) -> Operators:
-        """The exact operators of log f (see :class:`scoresym.operators.Operators`)."""
+        """The exact operators of log f (see :class:`scoresym.symbolic.operators.Operators`)."""
         return Operators(self.log_density, self.variables)
 
     @cached_property
     def stable_operators(self) -> tuple:
         """(operators, shifts) for compiled code: those of log f with every log-sum-exp written
-        stably (see :func:`scoresym.operators.stabilize_log_sum_exp`); the same operators when
-        log f has none."""
+        stably (see :func:`scoresym.symbolic.operators.stabilize_log_sum_exp`); the same
+        operators when log f has none."""
         stable, shifts = stabilize_log_sum_exp(self.log_density, self.variables)
         return (Operators(stable, self.variables), shifts) if shifts else (self.operators, {})
 
@@ -293,10 +293,11 @@ class Model:
     # --- compiled code ----------------------------------------------------------------------
 
     def lambdify(self, backend: str = "numpy", fast: bool = True):
-        """Vectorized callables for this model (see :class:`scoresym.compile.CompiledModel`).
+        """Vectorized callables for this model (see
+        :class:`scoresym.codegen.compiled.CompiledModel`).
 
         With ``fast`` (the default), a log-density made of linear forms, sum_i g(w_i . x + c_i)
-        + sum_j h(x_j), is evaluated with matrix products (:mod:`scoresym.fastpath`); the
+        + sum_j h(x_j), is evaluated with matrix products (:mod:`scoresym.codegen.fastpath`); the
         results are the same.
 
         >>> import numpy as np

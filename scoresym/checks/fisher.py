@@ -104,7 +104,7 @@ def _parts(explicit: float, implicit: float, constant: float) -> dict:
 
 def _infinite_expectations(data_model, data_params, model, params, compiled) -> list:
     """Reasons why an expectation of the identity is infinite at these parameter values (see
-    :func:`scoresym.checks.boundary.divergent_edges`), or [] when none can be shown."""
+    :func:`scoresym.symbolic.boundary.divergent_edges`), or [] when none can be shown."""
     renames = model.data_renames(data_model)
     values = {**exact_values(model, params),
               **{renames.get(p, p): v for p, v in exact_values(data_model, data_params).items()}}

@@ -2,7 +2,7 @@ r"""Display notation for derivations: abstract objects (the data score, an expec
 norm, a boundary bracket) as SymPy objects that print as text, Unicode and LaTeX.
 
 Invariant: these objects only display. They never evaluate; a derivation step that makes a numeric
-claim carries concrete expressions for it separately (see :mod:`scoresym.derivation`).
+claim carries concrete expressions for it separately (see :mod:`scoresym.derive.derivation`).
 
 >>> import sympy
 >>> s = Notation("s", "s_θ(x)", r"s_\theta(x)")
