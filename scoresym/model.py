@@ -21,6 +21,7 @@ from functools import cached_property
 import sympy
 
 from .errors import ScoresymInputError
+from .symbolic.conditions import Conditions, NotADensity, density_conditions
 from .symbolic.expressions import (
     check_name,
     constant_value,
@@ -178,6 +179,32 @@ class Model:
         operators when log f has none."""
         stable, shifts = stabilize_log_sum_exp(self.log_density, self.variables)
         return (Operators(stable, self.variables), shifts) if shifts else (self.operators, {})
+
+    @cached_property
+    def conditions(self) -> Conditions:
+        """The conditions on the parameters under which f is a density: declared ones (from
+        ``positive=``) and inferred ones (f defined and integrable over the domain; see
+        :mod:`scoresym.symbolic.conditions`). ``conditions.holds(params)`` is True, False, or
+        None where part of the question could not be decided.
+
+        >>> m = Model.from_string("exp(-(x - mu)**2/(2*s2))", "x", "mu s2")
+        >>> str(m.conditions), m.conditions.holds({"mu": 0, "s2": -1})
+        ('s2 > 0 (inferred)', False)
+        """
+        try:
+            return density_conditions(self.log_density, self.variables, self.params,
+                                      self.domain)
+        except NotADensity as exc:
+            raise ScoresymInputError(f"{self.name or 'the model'} is not a density: {exc}") \
+                from None
+
+    def require_conditions(self, params: dict, what: str = "the parameters") -> None:
+        """Raise ScoresymInputError naming the conditions that these parameter values break."""
+        failing = self.conditions.failing(params)
+        if failing:
+            shown = "; ".join(f"{c} ({c.reason})" if c.origin == "inferred" else str(c)
+                              for c in failing)
+            raise ScoresymInputError(f"{what} break the model's conditions: {shown}")
 
     @property
     def score(self) -> sympy.Matrix:

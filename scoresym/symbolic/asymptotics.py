@@ -1,0 +1,832 @@
+"""How an expression behaves at the edge of a domain, with the parameters left symbolic.
+
+At an edge, t -> 0+ measures the distance to it (x = e + t at a lower edge, x = e - t at an upper
+one, x = 1/t at +oo, x = -1/t at -oo). An expression E(t) then behaves like
+
+    E ~ coef * t**power * log(t)**logs                  (a power law), or
+    E ~ exp(S)  with S -> +oo or -oo                     (faster than any power: "essential"),
+
+and which one, with which coefficient and power, can depend on the parameters. ``growth`` gives
+every case: a list of (condition on the parameters, Growth). Cases are split where the sign of a
+symbolic exponent decides the behaviour (t**k -> 0 iff k > 0) or where a leading coefficient can
+vanish (the Beta's p s = (a - 1) x**(a - 2) + ... at 0 changes when a = 1). What is known about
+the parameters (declared positivity, inferred conditions) decides signs without splitting.
+
+Invariant: a case is exact for the leading term as long as no two terms of a sum cancel at
+their leading order for special parameter values other than those split on; anything the
+engine cannot classify raises ``Unclassified``, which callers turn into "undecided", never into
+a verdict. Every public answer is computed within a time budget.
+
+>>> t = sympy.Symbol("t", positive=True)
+>>> a = sympy.Symbol("a", real=True)
+>>> [(c, g.power) for c, g in growth(a * t**2 + t**3, t)]
+[(Ne(a, 0), 2), (Eq(a, 0), 3)]
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+import sympy
+
+from ..budget import OverBudget, time_limit
+
+
+class Unclassified(Exception):
+    """The engine met a form it cannot classify at the edge."""
+
+
+@dataclass(frozen=True)
+class Growth:
+    """E ~ coef * t**power * log(t)**logs * exp(exponent) as t -> 0+.
+
+    ``exponent`` is 0 or diverges faster than log t (``side`` = +1 where it -> +oo: E grows
+    faster than any power; -1 where it -> -oo: E vanishes faster than any power). ``bounded``
+    marks a coefficient that oscillates without a limit (cos(1/t)); ``zero`` an expression
+    identically 0."""
+
+    coef: sympy.Expr = sympy.Integer(1)
+    power: sympy.Expr = sympy.Integer(0)
+    logs: sympy.Expr = sympy.Integer(0)
+    exponent: sympy.Expr = sympy.Integer(0)
+    side: int = 0
+    bounded: bool = False
+    zero: bool = False
+
+
+ZERO = Growth(sympy.Integer(0), zero=True)
+ONE = Growth()
+
+
+class Known:
+    """What is known about the parameters, as substitutions that make SymPy's assumptions
+    answer sign questions: p > c becomes p = c + (positive), p >= c p = c + (nonnegative)."""
+
+    def __init__(self, relations=()):
+        self.relations = list(relations)
+        self.substitution = {}
+        for relation in self.relations:
+            self._learn(relation)
+
+    def _learn(self, relation) -> None:
+        if isinstance(relation, sympy.And):
+            for part in relation.args:
+                self._learn(part)
+            return
+        if isinstance(relation, sympy.Ne) and relation.lhs.is_Symbol and relation.rhs.is_number:
+            if relation.lhs not in self.substitution:
+                self.substitution[relation.lhs] = relation.rhs + sympy.Dummy(
+                    f"{relation.lhs.name}_gap", real=True, nonzero=True)
+            return
+        bound = _linear_bound(relation)
+        if bound is None:
+            return
+        symbol, op, value = bound
+        if symbol in self.substitution:
+            return
+        if op == "==":
+            self.substitution[symbol] = value
+            return
+        gap = sympy.Dummy(f"{symbol.name}_gap", positive=True) if op in (">", "<") else \
+            sympy.Dummy(f"{symbol.name}_gap", nonnegative=True)
+        self.substitution[symbol] = value + gap if op in (">", ">=") else value - gap
+
+    def with_case(self, condition) -> Known:
+        return Known(self.relations + [condition])
+
+    def sign(self, e: sympy.Expr):
+        """+1, -1 or 0 where the known facts decide the sign of e, else None."""
+        e = sympy.sympify(e).xreplace(self.substitution)
+        if e.is_zero:
+            return 0
+        if e.is_positive:
+            return 1
+        if e.is_negative:
+            return -1
+        return None
+
+    def holds(self, condition) -> bool:
+        """True where the known facts make ``condition`` true."""
+        value = sympy.sympify(condition).xreplace(self.substitution)
+        return value is sympy.true or bool(value == sympy.true)
+
+
+
+
+def _linear_bound(relation):
+    """(symbol, op, value) for a relation linear in one parameter with numeric coefficients
+    (-k < 0 is k > 0, 2*a - 4 >= 0 is a >= 2, Eq(b, 1) is b == 1), else None."""
+    ops = {sympy.StrictGreaterThan: ">", sympy.GreaterThan: ">=", sympy.StrictLessThan: "<",
+           sympy.LessThan: "<=", sympy.Equality: "=="}
+    op = ops.get(type(relation))
+    if op is None:
+        return None
+    difference = sympy.expand(relation.lhs - relation.rhs)
+    symbols = difference.free_symbols
+    if len(symbols) != 1:
+        return None
+    (symbol,) = symbols
+    slope = difference.coeff(symbol)
+    if not (slope.is_number and slope != 0 and sympy.expand(difference - slope * symbol).is_number):
+        return None
+    value = -sympy.expand(difference - slope * symbol) / slope
+    if slope < 0:
+        op = {">": "<", ">=": "<=", "<": ">", "<=": ">=", "==": "=="}[op]
+    return symbol, op, value
+
+
+
+def _and(a, b):
+    return sympy.And(a, b)
+
+
+def _sign_cases(e: sympy.Expr, known: Known) -> list:
+    """[(condition, sign)] covering every value of e: decided where the facts decide it."""
+    decided = known.sign(e)
+    if decided is not None:
+        return [(sympy.true, decided)]
+    return [(e > 0, 1), (e < 0, -1), (sympy.Eq(e, 0), 0)]
+
+
+class _Edge:
+    """The variable t -> 0+ and what is known: the context of every rule below."""
+
+    def __init__(self, t, known: Known):
+        self.t, self.known = t, known
+
+    def given(self, condition) -> _Edge:
+        return self if condition is sympy.true else _Edge(self.t, self.known.with_case(condition))
+
+
+def growth(expr: sympy.Expr, t: sympy.Symbol, known: Known | None = None) -> list:
+    """Every case of the leading behaviour of expr as t -> 0+: [(condition, Growth)]."""
+    edge = _Edge(t, known or Known())
+    expr = sympy.sympify(expr).replace(lambda n: isinstance(n, sympy.erf),
+                                       lambda n: 1 - sympy.erfc(n.args[0]))
+    out = []
+    for condition, oriented in _orient_erfc(expr, edge):
+        for c, g in _growth(oriented, edge.given(condition)):
+            case = _and(condition, c)
+            if case is not sympy.false:
+                out.append((case, g))
+    return out
+
+
+class ErfcTail(sympy.Function):
+    """erfc(w) for an argument w -> +oo, kept unevaluated: SymPy rewrites erfc(-z) as
+    2 - erfc(z), which would undo the orientation below."""
+
+
+def _orient_erfc(expr, edge: _Edge) -> list:
+    """[(condition, expr)] with each erfc(z) whose argument tends to -oo written as
+    2 - erfc(-z), so that 1 + erf(z) = 2 - erfc(z) keeps its leading term exp(-z**2)."""
+    nodes = list(dict.fromkeys(n for n in sympy.preorder_traversal(expr)
+                               if isinstance(n, sympy.erfc) and n.args[0].has(edge.t)))
+    cases = [(sympy.true, expr)]
+    for node in nodes:
+        z = node.args[0]
+        out = []
+        for condition, e in cases:
+            for c, g in _growth(z, edge.given(condition)):
+                for c_d, direction in _directions(g, edge.given(_and(condition, c))):
+                    case = _and(_and(condition, c), c_d)
+                    if case is sympy.false:
+                        continue
+                    falls = direction == -1
+                    out.append((case, e.xreplace({node: 2 - ErfcTail(-z)}) if falls else e))
+        cases = out
+    return cases
+
+
+def _directions(g: Growth, edge: _Edge) -> list:
+    """[(condition, direction)]: +1 / -1 where E -> +oo / -oo, 0 where E has a finite limit,
+    None where it oscillates without one."""
+    if g.zero:
+        return [(sympy.true, 0)]
+    if g.exponent:
+        if g.side < 0:
+            return [(sympy.true, 0)]
+        return [(c, s) for c, s in _sign_cases(g.coef, edge.known)]  # s = 0: E is 0
+    out = []
+    for c_p, p in _sign_cases(g.power, edge.known):
+        known = edge.known.with_case(c_p)
+        if p > 0:
+            out.append((c_p, 0))
+            continue
+        if g.bounded:
+            out.append((c_p, None))
+            continue
+        if p == 0:
+            for c_q, q in _sign_cases(g.logs, known):
+                case = _and(c_p, c_q)
+                if q <= 0:
+                    out.append((case, 0))
+                else:
+                    out += [(_and(case, c), s * _log_parity(g.logs))
+                            for c, s in _sign_cases(g.coef, known.with_case(c_q))]
+            continue
+        out += [(_and(c_p, c), s) for c, s in _sign_cases(g.coef, known)]  # s = 0: E is 0
+    return out
+
+
+def _growth(e: sympy.Expr, edge: _Edge) -> list:
+    t, known = edge.t, edge.known
+    if not e.has(t):
+        return _constant(e, known)
+    if e == t:
+        return [(sympy.true, Growth(sympy.Integer(1), sympy.Integer(1)))]
+    if e.is_Mul:
+        return _product(list(e.args), edge)
+    if e.is_Add:
+        return _sum(list(e.args), edge)
+    if e.is_Pow:
+        base, n = e.args
+        if n.has(t):
+            return _growth(sympy.exp(n * sympy.log(base)), edge)
+        return [(_and(c, c2), h) for c, g in _growth(base, edge)
+                for c2, h in _power(g, n, edge.given(c))]
+    if isinstance(e, sympy.exp):
+        return _exp(e.args[0], edge)
+    if isinstance(e, sympy.log):
+        return _log(e.args[0], edge)
+    if isinstance(e, (sympy.erfc, ErfcTail)):
+        return _erfc(e.args[0], edge)
+    if isinstance(e, (sympy.sin, sympy.cos)) and _limit_fails(e, t):
+        return [(sympy.true, Growth(sympy.Integer(1), bounded=True))]
+    return _analytic(e, edge)
+
+
+def _constant(e, known: Known) -> list:
+    """A constant: its own growth. Whether it is 0 is asked only where it matters (when it is
+    the dominant term of a sum: see _most_singular)."""
+    if e == 0 or known.sign(e) == 0:
+        return [(sympy.true, ZERO)]
+    return [(sympy.true, Growth(e))]
+
+
+def _limit_fails(e, t) -> bool:
+    value = e.subs(t, 0)
+    return value.has(sympy.zoo, sympy.oo, -sympy.oo, sympy.nan, sympy.AccumBounds)
+
+
+def _power(g: Growth, n: sympy.Expr, edge: _Edge) -> list:
+    """g**n; a fractional power needs a positive coefficient (a real value)."""
+    if g.zero:  # 0**n: 0 where n > 0, undefined (no case) otherwise
+        return [(c, ZERO) for c, s in _sign_cases(n, edge.known) if s > 0]
+    cases = [(sympy.true, g)]
+    if not n.is_integer:
+        cases = [(c, g) for c, s in _sign_cases(g.coef, edge.known) if s > 0]
+    out = []
+    for c, g in cases:
+        powered = Growth(g.coef ** n, g.power * n, g.logs * n, g.exponent * n, 0, g.bounded)
+        if not g.exponent:
+            out.append((c, powered))
+            continue
+        for c_n, s in _sign_cases(n, edge.given(c).known):
+            if s:
+                out.append((_and(c, c_n), replace(powered, side=g.side * s)))
+            else:
+                out.append((_and(c, c_n), ONE))
+    return out
+
+
+def _product(factors: list, edge: _Edge) -> list:
+    result = [(sympy.true, ONE)]
+    for factor in factors:
+        combined = []
+        for c1, g1 in result:
+            case_edge = edge.given(c1)
+            for c2, g2 in _growth(factor, case_edge):
+                case = _and(c1, c2)
+                if case is sympy.false:
+                    continue
+                combined += [(_and(case, c3), g) for c3, g in _times(g1, g2,
+                                                                   case_edge.given(c2))]
+        result = combined
+    return result
+
+
+def _times(g1: Growth, g2: Growth, edge: _Edge) -> list:
+    if g1.zero or g2.zero:
+        return [(sympy.true, ZERO)]
+    product = Growth(g1.coef * g2.coef, g1.power + g2.power, g1.logs + g2.logs,
+                     bounded=g1.bounded or g2.bounded)
+    if not g1.exponent and not g2.exponent:
+        return [(sympy.true, product)]
+    if not g1.exponent or not g2.exponent or g1.side == g2.side:
+        exponent = g1.exponent + g2.exponent
+        return [(sympy.true, replace(product, exponent=exponent, side=g1.side or g2.side))]
+    return [(c, _times_exp(product, h)) for c, h in _exp(g1.exponent + g2.exponent, edge)]
+
+
+def _times_exp(g: Growth, h: Growth) -> Growth:
+    """g times exp-growth h (of a combined exponent)."""
+    if h.zero:
+        return ZERO
+    return Growth(g.coef * h.coef, g.power + h.power, g.logs + h.logs, h.exponent, h.side,
+                  g.bounded or h.bounded)
+
+
+def _exp(a: sympy.Expr, edge: _Edge) -> list:
+    """exp(a): exp of the limit where a has one; essential where a diverges faster than log t;
+    t**c exp(lim (a - c log t)) where a ~ c log t."""
+    t = edge.t
+    if not _limit_fails(a, t) and not a.has(sympy.log):
+        return [(sympy.true, Growth(sympy.exp(a.subs(t, 0))))]
+    out = []
+    for condition, g in _growth(a, edge):
+        case_edge = edge.given(condition)
+        if g.zero:
+            out.append((condition, ONE))
+        elif g.exponent:  # a ~ c exp(S): exp(a) -> exp(sign(c) * side * oo); c = 0: a is 0
+            out += [(_and(condition, c), Growth(sympy.Integer(1), exponent=a, side=g.side * s)
+                     if s else ONE) for c, s in _sign_cases(g.coef, case_edge.known)]
+        elif g.bounded and edge.known.sign(g.power) != -1:
+            out.append((condition, Growth(sympy.Dummy("c", positive=True))))
+        else:
+            out += [(_and(condition, c), h) for c, h in _exp_of_power(a, g, case_edge)]
+    return out
+
+
+def _exp_of_power(a, g: Growth, edge: _Edge) -> list:
+    out = []
+    for c_p, p_sign in _sign_cases(g.power, edge.known):
+        case_edge = edge.given(c_p)
+        faster_than_log = p_sign < 0 or (p_sign == 0 and case_edge.known.sign(g.logs - 1) == 1)
+        if faster_than_log:
+            for c_s, s in _sign_cases(g.coef, case_edge.known):
+                parity = 1 if p_sign < 0 else _log_parity(g.logs)
+                out.append((_and(c_p, c_s), Growth(sympy.Integer(1), exponent=a,
+                                                   side=s * parity) if s else ONE))
+        elif p_sign == 0 and g.logs == 1:
+            try:
+                out += [(_and(c_p, c_r), Growth(sympy.exp(limit), g.coef))
+                        for c_r, limit in _limits(a - g.coef * sympy.log(edge.t), case_edge)]
+            except Unclassified:  # exp of a real remainder: positive, value unknown
+                out.append((c_p, Growth(sympy.Dummy("c", positive=True), g.coef)))
+        elif p_sign == 0 and g.logs == 0:
+            out.append((c_p, Growth(sympy.exp(g.coef))))
+        elif p_sign > 0:
+            out.append((c_p, ONE))
+        else:
+            raise Unclassified(f"exp of t**{g.power} log(t)**{g.logs}")
+    return out
+
+
+def _limits(e, edge: _Edge) -> list:
+    """[(condition, finite limit of e as t -> 0+)]; Unclassified where e diverges."""
+    out = []
+    for condition, g in _growth(e, edge):
+        if g.zero:
+            out.append((condition, sympy.Integer(0)))
+            continue
+        if g.exponent or g.bounded:
+            raise Unclassified(f"{e} has no finite limit")
+        for c_p, p_sign in _sign_cases(g.power, edge.given(condition).known):
+            if p_sign > 0:
+                out.append((_and(condition, c_p), sympy.Integer(0)))
+            elif p_sign == 0 and g.logs == 0:
+                out.append((_and(condition, c_p), g.coef))
+            else:
+                raise Unclassified(f"{e} diverges")
+    return out
+
+
+def _log_parity(logs) -> int:
+    """The sign of log(t)**logs for small t (log t < 0)."""
+    if logs.is_integer:
+        return -1 if int(logs) % 2 else 1
+    raise Unclassified(f"log(t)**{logs}")
+
+
+def _log(u: sympy.Expr, edge: _Edge) -> list:
+    """log u for u ~ c t**p log(t)**q exp(S): S where u is essential; p log t where p != 0;
+    log c where u -> c (the next order when c = 1). Only cases with c > 0 are kept."""
+    out = []
+    for condition, g in _growth(u, edge):
+        case_edge = edge.given(condition)
+        if g.zero or g.bounded:
+            raise Unclassified("log of 0 or of an oscillating quantity")
+        for c_c, c_sign in _sign_cases(g.coef, case_edge.known):
+            if c_sign <= 0:
+                continue  # log of a non-positive quantity: not a real density there
+            real = _and(condition, c_c)
+            real_edge = case_edge.given(c_c)
+            if g.exponent:
+                out += [(_and(real, c), h) for c, h in _growth(g.exponent, real_edge)]
+                continue
+            for c_p, p_sign in _sign_cases(g.power, real_edge.known):
+                case = _and(real, c_p)
+                if p_sign != 0:  # log(c t**p ...) ~ p log t
+                    out.append((case, Growth(g.power, sympy.Integer(0), sympy.Integer(1))))
+                elif g.logs != 0:
+                    raise Unclassified("log of a power of log")
+                elif sympy.simplify(g.coef - 1) == 0:  # log(1 + v) ~ v
+                    out += [(_and(case, c), h) for c, h in _growth(u - 1, real_edge.given(c_p))]
+                else:
+                    out.append((case, Growth(sympy.log(g.coef))))
+    return out
+
+
+def _erfc(z, edge: _Edge) -> list:
+    """erfc(z) ~ exp(-z**2) / (z sqrt(pi)) as z -> +oo; erfc(z) at a finite limit (> 0).
+    (An argument tending to -oo was rewritten as 2 - erfc(-z) beforehand.)"""
+    out = []
+    for condition, g in _growth(z, edge):
+        for c_d, direction in _directions(g, edge.given(condition)):
+            case = _and(condition, c_d)
+            case_edge = edge.given(case)
+            if direction == 1:
+                tail = [(c, h) for c, h in _power(g, sympy.Integer(-1), case_edge)]
+                out += [(_and(case, c), replace(h, coef=h.coef / sympy.sqrt(sympy.pi),
+                                                exponent=-z**2, side=-1)) for c, h in tail]
+            elif direction == 0:
+                out += [(_and(case, c), Growth(sympy.erfc(limit)))
+                        for c, limit in _limits(z, case_edge)]
+            else:
+                raise Unclassified(f"erfc({z}) at the edge")
+    return out
+
+
+def _analytic(e, edge: _Edge) -> list:
+    """A function of t with a finite limit at t = 0 (cos(x - m) near a finite edge): its value
+    there; a zero value is left to SymPy's leading term."""
+    value = e.subs(edge.t, 0)
+    if value.has(sympy.zoo, sympy.oo, -sympy.oo, sympy.nan, sympy.AccumBounds):
+        raise Unclassified(f"{e} at the edge")
+    sign = edge.known.sign(value)
+    if sign in (1, -1) or (value != 0 and not value.free_symbols):
+        return [(sympy.true, Growth(value))]
+    if sign == 0 or value == 0:
+        return [(sympy.true, _leading(e, edge.t))]
+    return [(sympy.Ne(value, 0), Growth(value)), (sympy.Eq(value, 0), _leading(e, edge.t))]
+
+
+def _leading(e, t) -> Growth:
+    try:
+        lead = e.as_leading_term(t)
+    except Exception as exc:  # SymPy's series code raises many kinds
+        raise Unclassified(f"{e}: {type(exc).__name__}") from None
+    coefficient, power = lead.as_coeff_exponent(t)
+    if coefficient.has(t):
+        raise Unclassified(f"leading term {lead}")
+    return Growth(coefficient, power) if coefficient != 0 else ZERO
+
+
+def _sum(terms: list, edge: _Edge) -> list:
+    """The dominant terms of a sum, their coefficients added; where they cancel (a split on
+    the coefficient), the next ones. A sum analytic at the edge whose value there is 0
+    (1 - (1 - t)**a) is expanded as a whole."""
+    whole = sympy.Add(*terms)
+    value = whole.subs(edge.t, 0)
+    if not value.has(sympy.zoo, sympy.oo, -sympy.oo, sympy.nan, sympy.AccumBounds) and \
+            sympy.simplify(value) == 0:
+        try:
+            return [(sympy.true, _leading(whole, edge.t))]
+        except Unclassified:
+            pass
+    combos = [(sympy.true, [])]
+    for term in terms:
+        combos = [(_and(c1, c2), growths + [g]) for c1, growths in combos
+                  for c2, g in _growth(term, edge.given(c1)) if _and(c1, c2) is not sympy.false]
+    out = []
+    for condition, growths in combos:
+        out += _dominant(condition, [g for g in growths if not g.zero], edge)
+    return out
+
+
+def _dominant(condition, growths: list, edge: _Edge) -> list:
+    if not growths:
+        return [(condition, ZERO)]
+    rising = [g for g in growths if g.exponent and g.side > 0]
+    if rising:
+        return _largest_exponential(condition, rising, edge)
+    powers = [g for g in growths if not g.exponent]
+    if not powers:  # every term ~ exp(-oo): the least negligible one
+        return _largest_exponential(condition, growths, edge)
+    return _most_singular(condition, powers, edge)
+
+
+def _largest_exponential(condition, growths: list, edge: _Edge) -> list:
+    """Among exp(S_i) terms, the one whose exponent is largest; equal exponents are compared
+    by their power-law factors."""
+    first, rest = growths[0], growths[1:]
+    if not rest:
+        return [(condition, first)]
+    other = rest[0]
+    difference = sympy.simplify(first.exponent - other.exponent)
+    if difference == 0:
+        same = [g for g in growths if sympy.simplify(g.exponent - first.exponent) == 0]
+        if len(same) == len(growths):
+            plain = [replace(g, exponent=sympy.Integer(0), side=0) for g in same]
+            return [(c, replace(g, exponent=first.exponent, side=first.side) if not g.zero
+                     else g) for c, g in _most_singular(condition, plain, edge)]
+    out = []
+    for c, g in _growth(difference, edge.given(condition)):
+        for c_d, direction in _directions(g, edge.given(_and(condition, c))):
+            case = _and(_and(condition, c), c_d)
+            if case is sympy.false:
+                continue
+            if direction == 1:
+                out += _largest_exponential(case, [first] + rest[1:], edge)
+            elif direction == -1:
+                out += _largest_exponential(case, rest, edge)
+            elif direction == 0:  # the same order: compare them as power laws
+                relative = [(c2, _times_exp(other, h))
+                            for c2, h in _exp(-difference, edge.given(case))]
+                for c2, scaled in relative:
+                    plain = [replace(first, exponent=sympy.Integer(0), side=0),
+                             replace(scaled, exponent=sympy.Integer(0), side=0)]
+                    for c3, g3 in _most_singular(_and(case, c2), plain, edge):
+                        out += _largest_exponential(
+                            c3, [replace(g3, exponent=first.exponent, side=first.side)]
+                            + rest[1:], edge) if not g3.zero else [(c3, g3)]
+            else:
+                raise Unclassified("two exponentials of the same order")
+    return out
+
+
+def _most_singular(condition, growths: list, edge: _Edge, dominated=()) -> list:
+    """Among power laws c t**p log(t)**q, the smallest p dominates, then the largest q; where
+    the dominant coefficient is 0 (a split), the terms it dominated take over."""
+    first, rest = growths[0], growths[1:]
+    if not rest:
+        out = []
+        for c_z, z in _zero_cases(first, edge.given(condition)):
+            case = _and(condition, c_z)
+            if case is sympy.false:
+                continue
+            out += [(case, first)] if not z else \
+                _dominant(case, list(dominated), edge) if dominated else [(case, ZERO)]
+        return out
+    out = []
+    for c, order in _compare(first, rest[0], edge.given(condition).known):
+        case = _and(condition, c)
+        if case is sympy.false:
+            continue
+        if order < 0:
+            out += _most_singular(case, [first] + rest[1:], edge, (*dominated, rest[0]))
+        elif order > 0:
+            out += _most_singular(case, rest, edge, (*dominated, first))
+        else:
+            merged = replace(first, coef=sympy.simplify(first.coef + rest[0].coef),
+                             bounded=first.bounded or rest[0].bounded)
+            out += _most_singular(case, [merged] + rest[1:], edge, dominated)
+    return out
+
+
+def _zero_cases(g: Growth, edge: _Edge) -> list:
+    """[(condition, whether the coefficient is 0)]; an oscillating or essential one never is."""
+    if g.bounded or g.exponent:
+        return [(sympy.true, False)]
+    sign = edge.known.sign(g.coef)
+    if sign == 0:
+        return [(sympy.true, True)]
+    if sign in (1, -1) or g.coef.is_zero is False or not g.coef.free_symbols:
+        return [(sympy.true, False)]
+    return [(sympy.Ne(g.coef, 0), False), (sympy.Eq(g.coef, 0), True)]
+
+
+def _compare(g1: Growth, g2: Growth, known: Known) -> list:
+    """[(condition, order)]: -1 where g1 dominates g2 as t -> 0+, +1 where g2 does, 0 where
+    they are of the same order."""
+    out = []
+    for c_p, s in _sign_cases(sympy.simplify(g1.power - g2.power), known):
+        if s:
+            out.append((c_p, s))
+            continue
+        for c_q, q in _sign_cases(sympy.simplify(g1.logs - g2.logs), known.with_case(c_p)):
+            out.append((_and(c_p, c_q), -q))
+    return out
+
+
+# --- questions asked of the growth ------------------------------------------------------------
+
+#: Seconds for one question (one edge of one expression).
+BUDGET = 5.0
+
+
+def edge_variable(x: sympy.Symbol, edge, direction: str):
+    """(t, x as a function of t) with t -> 0+ at the edge."""
+    t = sympy.Dummy("t", positive=True)
+    if edge == sympy.oo:
+        return t, 1 / t
+    if edge == -sympy.oo:
+        return t, -1 / t
+    return t, edge + t if direction == "+" else edge - t
+
+
+def vanishes(expr: sympy.Expr, x, edge, direction: str, known: Known | None = None):
+    """The condition on the parameters under which expr -> 0 as x -> edge (a SymPy Boolean,
+    True or False when it does not depend on them), or None when undecided."""
+    known = known or Known()
+    t, at = edge_variable(x, edge, direction)
+    try:
+        with time_limit(BUDGET):
+            cases = growth(sympy.expand(expr.subs(x, at), deep=False, mul=True,
+                                        multinomial=False, power_exp=False, log=False), t, known)
+            cases = [(sympy.simplify_logic(c) if c not in (sympy.true, sympy.false) else c, g)
+                     for c, g in cases]
+            return simplified(sympy.Or(*[sympy.And(c, _tends_to_zero(g, known.with_case(c)))
+                                         for c, g in cases]), known)
+    except (OverBudget, Unclassified, TypeError, ValueError, NotImplementedError,
+            RecursionError, ZeroDivisionError, AttributeError):
+        return None
+
+
+def _tends_to_zero(g: Growth, known: Known):
+    if g.zero:
+        return sympy.true
+    if g.exponent:
+        return sympy.true if g.side < 0 else sympy.false
+    p, q = g.power, g.logs
+    if g.bounded:  # an oscillating factor: only a vanishing power law takes it to 0
+        return p > 0
+    return sympy.Or(p > 0, sympy.And(sympy.Eq(p, 0), q < 0))
+
+
+def integrable(log_f: sympy.Expr, x, edge, direction: str, known: Known | None = None):
+    """The condition on the parameters under which f = exp(log_f) is integrable near the edge
+    (x -> edge), or None when undecided. Near a finite edge f ~ t**P is integrable iff P > -1;
+    towards an infinite one, dx = dt / t**2, iff P > 1; an essential exp(-oo) always is, an
+    exp(+oo) never."""
+    known = known or Known()
+    if isinstance(log_f, sympy.log) and isinstance(log_f.args[0], sympy.Add) and \
+            all(_positive_term(term) for term in log_f.args[0].args):
+        # a sum of positive terms is integrable iff every term is
+        parts = [integrable(sympy.log(term), x, edge, direction, known)
+                 for term in log_f.args[0].args]
+        return None if any(part is None for part in parts) else \
+            simplified(sympy.And(*parts), known)
+    t, at = edge_variable(x, edge, direction)
+    shift = 2 if edge in (sympy.oo, -sympy.oo) else 0
+    try:
+        with time_limit(BUDGET):
+            cases = growth(sympy.exp(log_f.subs(x, at)), t, known)
+            parts = []
+            for c, g in cases:
+                if g.zero or (g.exponent and g.side < 0):
+                    ok = sympy.true
+                elif g.exponent:
+                    ok = sympy.false
+                else:
+                    ok = sympy.Or(g.power - shift > -1,
+                                  sympy.And(sympy.Eq(g.power - shift, -1), g.logs < -1))
+                parts.append(sympy.And(c, ok))
+            return simplified(sympy.Or(*parts), known)
+    except (OverBudget, Unclassified, TypeError, ValueError, NotImplementedError,
+            RecursionError, ZeroDivisionError, AttributeError):
+        return None
+
+
+def _positive_term(term) -> bool:
+    """A term known positive for every parameter value: exp(.), or a positive constant times
+    exp(.)."""
+    return all(isinstance(f, sympy.exp) or f.is_positive for f in sympy.Mul.make_args(term))
+
+
+def simplified(condition, known: Known | None = None):
+    """A readable equivalent of ``condition``: in disjunctive form, the relations on one
+    parameter in each conjunction merged into one interval, contradictory conjunctions and
+    conjunctions implied by others dropped, facts already known left out."""
+    known = known or Known()
+    condition = sympy.sympify(condition)
+    if condition in (sympy.true, sympy.false):
+        return condition
+    if condition.xreplace(known.substitution) in (sympy.true, sympy.false):
+        return condition.xreplace(known.substitution)
+    try:
+        conjunctions = [c for c in map(_conjunction, sympy.Or.make_args(
+            sympy.to_dnf(condition, simplify=False))) if c is not None]
+    except (TypeError, ValueError, NotImplementedError):
+        return condition
+    conjunctions = _merged(conjunctions)
+    kept = [c for c in conjunctions
+            if not any(other is not c and _implies(c, other) and not _implies(other, c)
+                       for other in conjunctions)]
+    kept = list({_as_boolean(c, known): c for c in kept})
+    result = sympy.Or(*kept) if kept else sympy.false
+    symbols = result.free_symbols
+    if len(symbols) == 1 and result not in (sympy.true, sympy.false):
+        (symbol,) = symbols
+        try:
+            result = result.as_set().as_relational(symbol)
+        except (TypeError, ValueError, NotImplementedError):
+            pass
+    return _drop_known(result, known)
+
+
+def _conjunction(term):
+    """{symbol: set of its values} plus the relations in several symbols, or None when the
+    conjunction is contradictory."""
+    intervals, joint = {}, []
+    for atom in sympy.And.make_args(term):
+        symbols = atom.free_symbols
+        if len(symbols) == 1:
+            (symbol,) = symbols
+            values = atom.as_set()
+            intervals[symbol] = intervals.get(symbol, sympy.S.Reals).intersect(values)
+            if intervals[symbol] is sympy.S.EmptySet:
+                return None
+        elif atom is sympy.false:
+            return None
+        elif atom is not sympy.true:
+            joint.append(atom)
+    return intervals, frozenset(joint)
+
+
+def _merged(conjunctions: list) -> list:
+    """Conjunctions that differ only in the values of one parameter, joined into one:
+    (mu = 0 and s2 > 0) or (mu != 0 and s2 > 0) is s2 > 0."""
+    conjunctions = list(conjunctions)
+    changed = True
+    while changed:
+        changed = False
+        for i, (intervals1, joint1) in enumerate(conjunctions):
+            for j in range(i + 1, len(conjunctions)):
+                intervals2, joint2 = conjunctions[j]
+                if joint1 != joint2:
+                    continue
+                keys = set(intervals1) | set(intervals2)
+                differ = [s for s in keys if intervals1.get(s, sympy.S.Reals)
+                          != intervals2.get(s, sympy.S.Reals)]
+                if len(differ) > 1:
+                    continue
+                merged = dict(intervals1)
+                for symbol in differ:
+                    union = intervals1.get(symbol, sympy.S.Reals).union(
+                        intervals2.get(symbol, sympy.S.Reals))
+                    if union == sympy.S.Reals:
+                        merged.pop(symbol, None)
+                    else:
+                        merged[symbol] = union
+                conjunctions[i] = (merged, joint1)
+                del conjunctions[j]
+                changed = True
+                break
+            if changed:
+                break
+    return conjunctions
+
+
+def _implies(c1, c2) -> bool:
+    """Whether conjunction c1 implies c2 (a sufficient, structural test)."""
+    intervals1, joint1 = c1
+    intervals2, joint2 = c2
+    return joint2 <= joint1 and all(
+        symbol in intervals1 and intervals1[symbol].is_subset(values)
+        for symbol, values in intervals2.items())
+
+
+def _as_boolean(c, known: Known):
+    intervals, joint = c
+    parts = [values.as_relational(symbol) for symbol, values in sorted(
+        intervals.items(), key=lambda item: item[0].name)]
+    local = Known(list(known.relations) + [p for p in parts if p is not sympy.true])
+    kept = []
+    for atom in sorted(joint, key=str):
+        if local.holds(atom):
+            continue
+        reduced = _reduce_product(atom, local)
+        if reduced is not None:
+            parts.append(reduced)
+        else:
+            kept.append(atom)
+    return _drop_known(sympy.And(*(parts + kept)), known)
+
+
+def _reduce_product(atom, known: Known):
+    """c(x) * q > 0 with q's sign known (s**2 > 0, s > 0): the relation on c alone, solved
+    when it is in one parameter; None when nothing reduces."""
+    if not isinstance(atom, (sympy.StrictGreaterThan, sympy.StrictLessThan,
+                             sympy.GreaterThan, sympy.LessThan)):
+        return None
+    expr = sympy.factor(atom.lhs - atom.rhs)
+    flip, kept = 1, []
+    for factor in sympy.Mul.make_args(expr):
+        sign = known.sign(factor)
+        if sign in (1, -1):
+            flip *= sign
+        else:
+            kept.append(factor)
+    rest = sympy.Mul(*kept)
+    if len(rest.free_symbols) != 1 or rest == expr:
+        return None
+    op = atom.rel_op
+    if flip < 0:
+        op = {">": "<", "<": ">", ">=": "<=", "<=": ">="}[op]
+    relation = sympy.Rel(rest, 0, op)
+    (symbol,) = rest.free_symbols
+    try:
+        return relation.as_set().as_relational(symbol)
+    except (TypeError, ValueError, NotImplementedError):
+        return relation
+
+
+def _drop_known(condition, known: Known):
+    if isinstance(condition, sympy.Or):
+        return sympy.Or(*[_drop_known(part, known) for part in condition.args])
+    if isinstance(condition, sympy.And):
+        kept = [part for part in condition.args if not known.holds(part)]
+        return sympy.And(*kept) if kept else sympy.true
+    return sympy.true if known.holds(condition) else condition

@@ -1,0 +1,151 @@
+"""Conditions on the parameters, inferred from the density: what f needs to be a density, and
+when a boundary term vanishes. Each expected condition was derived by hand (the derivation is in
+the comment); the tests compare the package's answer with it at probe points, so they do not
+depend on how a condition is written."""
+
+import time
+
+import pytest
+import sympy
+
+from scoresym import Model, ScoresymInputError
+from scoresym.symbolic.asymptotics import Known, integrable, vanishes
+
+# (id, density, variables, params, domain, expected: params -> bool, probes)
+DENSITIES = [
+    ("gaussian", "exp(-(x-mu)**2/(2*s2))", "x", "mu s2", None,
+     lambda p: p["s2"] > 0, [{"mu": 0, "s2": 1}, {"mu": 0, "s2": -1}]),
+    # exp(-(x-mu)^2/(2 s^2)) decays for every s != 0
+    ("gaussian in s", "exp(-(x-mu)**2/(2*s**2))", "x", "mu s", None,
+     lambda p: p["s"] != 0, [{"mu": 1, "s": -2}, {"mu": 1, "s": 0.5}]),
+    ("exponential", "exp(-lam*x)", "x", "lam", {"x": (0, "oo")},
+     lambda p: p["lam"] > 0, [{"lam": 1.5}, {"lam": -1}]),
+    # x^(k-1) integrable at 0 iff k > 0; exp(-lam x) at oo iff lam > 0
+    ("gamma", "x**(k-1)*exp(-lam*x)", "x", "k lam", {"x": (0, "oo")},
+     lambda p: p["k"] > 0 and p["lam"] > 0,
+     [{"k": 0.5, "lam": 2}, {"k": -0.5, "lam": 2}, {"k": 1.5, "lam": -1}]),
+    ("beta", "x**(a-1)*(1-x)**(b-1)", "x", "a b", {"x": (0, 1)},
+     lambda p: p["a"] > 0 and p["b"] > 0,
+     [{"a": 0.5, "b": 0.5}, {"a": -0.2, "b": 2}, {"a": 2, "b": 0}]),
+    # k < 0: exp(-(x/lam)^k) kills the pole at 0 and x^(k-1) decays at oo: a density too
+    ("weibull", "x**(k-1)*exp(-(x/lam)**k)", "x", "k lam", {"x": (0, "oo")},
+     lambda p: p["k"] != 0 and p["lam"] > 0,
+     [{"k": 0.7, "lam": 1.3}, {"k": -0.7, "lam": 1.3}, {"k": 1.5, "lam": -1}]),
+    ("log-normal", "exp(-(log(x)-m)**2/(2*s**2))/x", "x", "m s", {"x": (0, "oo")},
+     lambda p: p["s"] != 0, [{"m": 0.2, "s": 0.5}, {"m": 0, "s": 0}]),
+    # near 0, exp(-b/x) needs b > 0 (b = 0 and a < 0 would do there, but not at oo)
+    ("inverse gamma", "x**(-a-1)*exp(-b/x)", "x", "a b", {"x": (0, "oo")},
+     lambda p: p["a"] > 0 and p["b"] > 0,
+     [{"a": 2, "b": 1}, {"a": -1, "b": 1}, {"a": 2, "b": -1}]),
+    ("logistic", "exp(-(x-m)/s)/(1+exp(-(x-m)/s))**2", "x", "m s", None,
+     lambda p: p["s"] != 0, [{"m": 0, "s": 1}, {"m": 0, "s": -1}, {"m": 0, "s": 0}]),
+    ("gumbel", "exp(-(x-m)/s - exp(-(x-m)/s))", "x", "m s", None,
+     lambda p: p["s"] != 0, [{"m": 0, "s": 2}, {"m": 0, "s": -2}]),
+    ("skew-normal", "exp(-x**2/2)*(1+erf(a*x/sqrt(2)))", "x", "a", None,
+     lambda p: True, [{"a": 3}, {"a": -3}, {"a": 0}]),
+    # (1 + z^2/nu)^(-(nu+1)/2) ~ |x|^-(nu+1): integrable iff nu > 0 (the base is positive)
+    ("student-t", "(1 + (x-mu)**2/(nu*s**2))**(-(nu+1)/2)", "x", "mu s nu", None,
+     lambda p: p["nu"] > 0 and p["s"] != 0,
+     [{"mu": 0, "s": 1, "nu": 2.5}, {"mu": 0, "s": 1, "nu": -0.5}, {"mu": 0, "s": 0, "nu": 3}]),
+    ("smooth laplace", "exp(-sqrt(1 + (x-m)**2)/s)", "x", "m s", None,
+     lambda p: p["s"] > 0, [{"m": 0, "s": 1}, {"m": 0, "s": -1}]),
+    ("von mises", "exp(k*cos(x - m))", "x", "k m", {"x": ("-3.14159", "3.14159")},
+     lambda p: True, [{"k": 2, "m": 0.3}, {"k": -5, "m": 1}]),
+    # quadratic form -(x^2 - 2 r x y + y^2)/(2 s): negative definite iff s > 0 and |r| < 1
+    ("correlated gaussian", "exp(-(x**2 - 2*r*x*y + y**2)/(2*s))", "x y", "r s", None,
+     lambda p: p["s"] > 0 and abs(p["r"]) < 1,
+     [{"r": 0.5, "s": 1}, {"r": 1.5, "s": 1}, {"r": 0.5, "s": -1}]),
+    # y - b x^2 = u has Jacobian 1: integrable iff int exp(-x^2/(2s)) dx is, iff s > 0
+    ("banana", "exp(-x**2/(2*s) - (y - b*x**2)**2/2)", "x y", "s b", None,
+     lambda p: p["s"] > 0, [{"s": 1, "b": 0.5}, {"s": -1, "b": 0.5}, {"s": -1, "b": 0}]),
+    ("mixture of three", "exp(-(x-a)**2/2) + exp(-(x-b)**2/2) + exp(-(x-c)**2/2)", "x",
+     "a b c", None, lambda p: True, [{"a": -1, "b": 0, "c": 2}]),
+    # a positive mixture is integrable iff every component is
+    ("mixture of variances", "exp(-(x-a)**2/(2*u)) + exp(-(x-b)**2/(2*v))", "x", "a b u v",
+     None, lambda p: p["u"] > 0 and p["v"] > 0,
+     [{"a": 0, "b": 1, "u": 1, "v": 2}, {"a": 0, "b": 1, "u": 1, "v": -2}]),
+    ("quartic", "exp(t1*x + t2*x**2 - t4*x**4)", "x", "t1 t2 t4", None,
+     lambda p: p["t4"] > 0 or (p["t4"] == 0 and p["t2"] < 0),
+     [{"t1": 1, "t2": 1, "t4": 0.5}, {"t1": 1, "t2": -1, "t4": 0}, {"t1": 1, "t2": 1, "t4": 0}]),
+    ("pareto", "x**(-a-1)", "x", "a", {"x": (1, "oo")},
+     lambda p: p["a"] > 0, [{"a": 1.5}, {"a": -0.5}]),
+    # near 1, 1 - x^a ~ a (1 - x): (1 - x)^(b - 1) needs b > 0; near 0, x^(a-1) needs a > 0
+    ("kumaraswamy", "x**(a-1)*(1-x**a)**(b-1)", "x", "a b", {"x": (0, 1)},
+     lambda p: p["a"] > 0 and p["b"] > 0, [{"a": 2, "b": 0.5}, {"a": 2, "b": -0.5}]),
+    ("cos perturbation", "exp(-(x**2+y**2)/2 + a*cos(x*y))", "x y", "a", None,
+     lambda p: True, [{"a": 3}]),
+    ("truncated normal", "exp(eta1*x - eta2*x**2/2)", "x", "eta1 eta2", {"x": (0, "oo")},
+     lambda p: p["eta2"] > 0 or (p["eta2"] == 0 and p["eta1"] < 0),
+     [{"eta1": 1, "eta2": 1}, {"eta1": -1, "eta2": 0}, {"eta1": 1, "eta2": 0}]),
+]
+
+
+@pytest.mark.parametrize("name, text, variables, params, domain, expected, probes", DENSITIES,
+                         ids=[d[0] for d in DENSITIES])
+def test_inferred_conditions_agree_with_the_hand_derived_ones(name, text, variables, params,
+                                                              domain, expected, probes):
+    start = time.perf_counter()
+    conditions = Model.from_string(text, variables, params, domain=domain).conditions
+    assert time.perf_counter() - start < 10
+    assert conditions.decided, conditions.undecided
+    for probe in probes:
+        assert conditions.holds(probe) is expected(probe), (probe, str(conditions))
+
+
+def test_declared_positivity_is_a_condition_and_leaves_nothing_to_infer():
+    m = Model.from_string("exp(-(x-mu)**2/(2*s2))", "x", "mu s2", positive="s2")
+    assert str(m.conditions) == "s2 > 0 (declared)"
+    assert [c.origin for c in m.conditions] == ["declared"]
+
+
+def test_what_is_not_a_density_for_any_parameter_is_refused():
+    with pytest.raises(ScoresymInputError, match="not integrable as x -> oo"):
+        _ = Model.from_string("exp(x - mu)", "x", "mu").conditions
+
+
+def test_a_joint_question_the_engine_cannot_decide_is_undecided_not_a_verdict():
+    """Each coordinate alone is necessary, not sufficient: f may grow along a curve."""
+    m = Model.from_string("exp(-x**4 - y**4 + a*x**2*y**2)", "x y", "a")
+    assert not m.conditions.decided
+    assert m.conditions.holds({"a": 0.5}) is None
+
+
+x = sympy.Symbol("x", positive=True)
+a, b, k, lam = sympy.symbols("a b k lam", real=True)
+BETA = (a - 1) * sympy.log(x) + (b - 1) * sympy.log(1 - x)
+WEIBULL = (k - 1) * sympy.log(x) - (x / lam) ** k
+
+# p w s -> 0 at the edge, as (expression, edge, direction, known, expected, probes)
+BOUNDARY = [
+    # p s = (a-1) x^(a-2) (1-x)^(b-1) - (b-1) x^(a-1) (1-x)^(b-2): at 0 the first term needs
+    # a > 2 or a = 1, the second a > 1 or b = 1: together a > 2, or a = b = 1
+    ("beta plain at 0", sympy.exp(BETA) * sympy.diff(BETA, x), 0, "+", [a > 0, b > 0],
+     lambda p: p["a"] > 2 or (p["a"] == 1 and p["b"] == 1),
+     [{"a": 2.5, "b": 3.5}, {"a": 1.5, "b": 3.5}, {"a": 1, "b": 3}, {"a": 1, "b": 1}]),
+    # with w = x (1 - x): (a-1) x^(a-1) (1-x)^b - (b-1) x^a (1-x)^(b-1): a >= 1
+    ("beta weighted at 0", sympy.exp(BETA) * x * (1 - x) * sympy.diff(BETA, x), 0, "+",
+     [a > 0, b > 0], lambda p: p["a"] >= 1, [{"a": 1, "b": 3}, {"a": 0.7, "b": 3}]),
+    # with w = x: (k-1) x^(k-1) e - k x^(2k-1)/lam^k e: k >= 1
+    ("weibull weighted at 0", sympy.exp(WEIBULL) * x * sympy.diff(WEIBULL, x), 0, "+",
+     [k > 0, lam > 0], lambda p: p["k"] >= 1, [{"k": 0.7, "lam": 1.3}, {"k": 1, "lam": 1.3}]),
+    ("weibull weighted at oo", sympy.exp(WEIBULL) * x * sympy.diff(WEIBULL, x), sympy.oo, "-",
+     [k > 0, lam > 0], lambda p: True, [{"k": 0.7, "lam": 1.3}]),
+]
+
+
+@pytest.mark.parametrize("name, expr, edge, direction, known, expected, probes", BOUNDARY,
+                         ids=[c[0] for c in BOUNDARY])
+def test_boundary_terms_vanish_exactly_where_the_hand_derivation_says(name, expr, edge,
+                                                                       direction, known,
+                                                                       expected, probes):
+    condition = vanishes(expr, x, edge, direction, Known(known))
+    assert condition is not None
+    for probe in probes:
+        values = {s: sympy.Rational(repr(float(probe[s.name]))) for s in condition.free_symbols}
+        assert bool(condition.xreplace(values)) is expected(probe), (probe, condition)
+
+
+def test_integrability_at_an_edge():
+    assert integrable(BETA, x, 0, "+").as_set() == sympy.Interval.open(0, sympy.oo)
+    assert integrable(-x, x, sympy.oo, "-") is sympy.true
+    assert integrable(x, x, sympy.oo, "-") is sympy.false
