@@ -28,7 +28,7 @@ from __future__ import annotations
 import signal
 import threading
 import time
-from contextlib import contextmanager
+from contextlib import nullcontext
 
 
 class OverBudget(Exception):
@@ -60,6 +60,8 @@ class _Expired(BaseException):
 #: After a deadline passes, the alarm repeats at this interval until the block has stopped
 #: (in case code inside caught the first one).
 _REPEAT = 0.05
+#: An alarm that arrives while a budget is being opened or closed is put off by this long.
+_DEFER = 1e-3
 
 
 #: A timer that was running before the outermost budget opened: [handler, deadline], so that
@@ -68,6 +70,10 @@ _OUTSIDE: list = [None, None]
 
 
 def _on_alarm(signum, frame):
+    if frame is not None and frame.f_code in _BOOKKEEPING:
+        # never interrupt the opening or closing of a budget: the alarm comes again shortly
+        signal.setitimer(signal.ITIMER_REAL, _DEFER, _REPEAT if _OPEN else 0)
+        return
     handler, outside = _OUTSIDE
     now = time.monotonic()
     if outside is not None and now >= outside - 1e-3:
@@ -95,33 +101,48 @@ def _arm() -> None:
     signal.setitimer(signal.ITIMER_REAL, max(remaining, 1e-4), _REPEAT if _OPEN else 0)
 
 
-@contextmanager
-def time_limit(seconds: float | None):
-    """Run the block within ``seconds`` (None: no limit), else raise OverBudget."""
-    if seconds is None or not budgets_enforced():
-        yield
-        return
-    token = object()
-    outermost = not _OPEN
-    if outermost:
-        remaining, _ = signal.getitimer(signal.ITIMER_REAL)
-        _OUTSIDE[:] = [signal.signal(signal.SIGALRM, _on_alarm),
-                       time.monotonic() + remaining if remaining > 0 else None]
-    _OPEN.append((time.monotonic() + seconds, token, seconds))
-    _arm()
-    try:
-        yield
-    except _Expired as expired:
-        if expired.token is token:
-            raise OverBudget(seconds) from None
-        raise
-    finally:
-        _OPEN[:] = [entry for entry in _OPEN if entry[1] is not token]
-        if outermost:
+class _Budget:
+    """The block of one ``time_limit``: opening and closing it are never interrupted (the
+    alarm handler puts itself off while they run), so an expiry is raised only inside the
+    block, as OverBudget of the block it belongs to."""
+
+    def __init__(self, seconds: float):
+        self.seconds, self.token, self.outermost = seconds, object(), False
+
+    def __enter__(self):
+        self.outermost = not _OPEN
+        if self.outermost:
+            remaining, _ = signal.getitimer(signal.ITIMER_REAL)
+            signal.setitimer(signal.ITIMER_REAL, 0)
+            _OUTSIDE[:] = [signal.signal(signal.SIGALRM, _on_alarm),
+                           time.monotonic() + remaining if remaining > 0 else None]
+        _OPEN.append((time.monotonic() + self.seconds, self.token, self.seconds))
+        _arm()
+        return self
+
+    def __exit__(self, kind, error, traceback):
+        _OPEN[:] = [entry for entry in _OPEN if entry[1] is not self.token]
+        if self.outermost:
+            # disarm before the old handler is back: an alarm repeating after a deadline must
+            # never reach the default handler, which ends the process
+            signal.setitimer(signal.ITIMER_REAL, 0)
             handler, outside = _OUTSIDE
             signal.signal(signal.SIGALRM, handler)
             _OUTSIDE[:] = [None, None]
-            signal.setitimer(signal.ITIMER_REAL, 0 if outside is None
-                             else max(outside - time.monotonic(), 1e-4))
+            if outside is not None:
+                signal.setitimer(signal.ITIMER_REAL, max(outside - time.monotonic(), 1e-4))
         else:
             _arm()
+        if isinstance(error, _Expired) and error.token is self.token:
+            raise OverBudget(self.seconds) from None
+        return False
+
+
+_BOOKKEEPING = frozenset(f.__code__ for f in (_Budget.__enter__, _Budget.__exit__, _arm))
+
+
+def time_limit(seconds: float | None):
+    """Run the block within ``seconds`` (None: no limit), else raise OverBudget."""
+    if seconds is None or not budgets_enforced():
+        return nullcontext()
+    return _Budget(seconds)

@@ -73,3 +73,30 @@ def test_a_callers_own_alarm_still_fires_and_is_restored():
     finally:
         signal.setitimer(signal.ITIMER_REAL, 0)
         signal.signal(signal.SIGALRM, previous)
+
+
+def test_budgets_that_expire_at_any_moment_never_end_the_process():
+    """Regression: an alarm repeating after a deadline reached the default SIGALRM handler
+    while the outermost budget was closing ("Alarm clock": pytest itself was killed), and
+    one arriving while a budget opened escaped as a private exception. Thousands of budgets
+    of 0.1-0.3 ms expire at every point of their opening, body and closing."""
+    stopped = 0
+    for k in range(1500):
+        seconds = 1e-4 * (1 + k % 3)
+        try:
+            with time_limit(seconds):
+                try:
+                    spin(1.0)
+                except Exception:  # library code that catches everything cannot swallow it
+                    pass
+        except OverBudget:
+            stopped += 1
+        with time_limit(1.0):
+            try:
+                with time_limit(seconds):
+                    spin(1.0)
+            except OverBudget:
+                stopped += 1
+    assert stopped == 3000
+    assert signal.getitimer(signal.ITIMER_REAL) == (0.0, 0.0)
+    assert signal.getsignal(signal.SIGALRM) == signal.SIG_DFL
