@@ -770,16 +770,37 @@ def constant_parts(expr: sympy.Expr) -> list:
     >>> sorted(map(str, constant_parts(3*x**2 + sympy.log(5)*x)))
     ['2', '3', 'log(5)']
     """
-    found, stack = [], [expr]
+    symbolic = _holds_a_symbol(expr)
+    found, stack, seen = [], [expr], set()
     while stack:
         node = stack.pop()
-        if not isinstance(node, sympy.Basic) or node.is_Symbol:
+        if node in seen or not isinstance(node, sympy.Basic) or node.is_Symbol:
             continue
-        if not node.free_symbols:
+        seen.add(node)
+        if not symbolic[node]:
             found.append(node)
         else:
             stack.extend(node.args)
     return found
+
+
+def _holds_a_symbol(expr: sympy.Expr) -> dict:
+    """{node: whether a Symbol occurs in it} for every node of ``expr``, in one bottom-up pass
+    over its distinct subexpressions (a derivative's expression shares them heavily: asking
+    each node for its free symbols would walk the shared parts again and again)."""
+    symbolic, stack = {}, [(expr, False)]
+    while stack:
+        node, children_done = stack.pop()
+        if node in symbolic:
+            continue
+        if not isinstance(node, sympy.Basic) or not node.args:
+            symbolic[node] = isinstance(node, sympy.Basic) and node.is_Symbol
+        elif children_done:
+            symbolic[node] = any(symbolic[a] for a in node.args)
+        else:
+            stack.append((node, True))
+            stack.extend((a, False) for a in node.args if a not in symbolic)
+    return symbolic
 
 
 def require_double_constants(expr: sympy.Expr, what: str) -> None:
