@@ -12,3 +12,14 @@ class ScoresymInputError(ValueError):
     >>> issubclass(ScoresymInputError, ValueError)
     True
     """
+
+
+class NotComputable(ScoresymInputError):
+    """A number the question needs cannot be computed at these inputs: an integral that
+    diverges or does not converge in its budget, an expectation that is infinite. The message
+    names the integral and says why; a caller that can go on without it (a derivation's other
+    steps) reports it as not checked, never as a verdict.
+
+    >>> issubclass(NotComputable, ScoresymInputError)
+    True
+    """
