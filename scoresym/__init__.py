@@ -10,6 +10,7 @@ True
 """
 
 from . import checks, zoo
+from .budget import BUDGETS, budgets
 from .checks import (
                      CheckResult,
                      check_autodiff,
@@ -23,10 +24,12 @@ from .errors import ScoresymInputError
 from .estimate import FitResult, fit, maximum_likelihood
 from .losses import dsm_loss, esm_loss, loss_gradient, ssm_loss
 from .model import Model
+from .symbolic.conditions import boundary_conditions
 
 __version__ = "0.1.0"
 
-__all__ = ["CheckResult", "Derivation", "FitResult", "Model", "Step", "derive", "fit",
+__all__ = ["BUDGETS", "CheckResult", "Derivation", "FitResult", "Model", "Step",
+           "boundary_conditions", "budgets", "derive", "fit",
            "maximum_likelihood", "ScoresymInputError", "check_autodiff", "check_boundary",
            "check_finite_differences", "check_fisher", "check_stein", "checks", "dsm_loss",
            "esm_loss", "loss_gradient", "ssm_loss", "zoo", "__version__"]

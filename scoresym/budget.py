@@ -28,7 +28,61 @@ from __future__ import annotations
 import signal
 import threading
 import time
-from contextlib import nullcontext
+from contextlib import contextmanager, nullcontext
+from dataclasses import dataclass, fields
+
+
+@dataclass
+class Budgets:
+    """Seconds allowed to each kind of work that can run long on a user's input; past it, the
+    work stops and a correct fallback takes over (named with each field). Change them for a
+    block with :func:`budgets`, or for the session by assigning to ``BUDGETS``.
+
+    >>> BUDGETS.limit
+    3.0
+    """
+
+    edge: float = 5.0         # one edge question of the asymptotic engine -> "undecided"
+    limit: float = 3.0        # one sympy.limit -> "undecided" (never counted as vanishing)
+    solve: float = 5.0        # sympy.solve of stationarity equations -> numerical optimization
+    simplify: float = 2.0     # the fast path's simplify -> the unsimplified derivative
+    constant: float = 2.0     # evaluating a constant such as gamma(10**6) -> refused
+    cancel: float = 2.0       # proving a bracket cancels between two edges -> it does not
+    variance: float = 1.5     # proving a weight's gradient variance finite -> numeric exponents
+    quadrature: float = 10.0  # one quadrature -> an error naming the integral (use Monte Carlo)
+
+
+#: The budgets in force (see :class:`Budgets`).
+BUDGETS = Budgets()
+
+
+@contextmanager
+def budgets(**seconds):
+    """Set some budgets (by field name of :class:`Budgets`, in seconds) for the block.
+
+    >>> with budgets(limit=0.5):
+    ...     BUDGETS.limit
+    0.5
+    >>> BUDGETS.limit
+    3.0
+    """
+    names = {f.name for f in fields(Budgets)}
+    unknown = sorted(set(seconds) - names)
+    if unknown:
+        raise ValueError(f"unknown budget(s): {', '.join(unknown)} (known: "
+                         f"{', '.join(sorted(names))})")
+    bad = [k for k, v in seconds.items()
+           if isinstance(v, bool) or not isinstance(v, (int, float)) or not v > 0]
+    if bad:
+        raise ValueError(f"budgets must be positive numbers of seconds: {', '.join(bad)}")
+    before = {k: getattr(BUDGETS, k) for k in seconds}
+    for k, v in seconds.items():
+        setattr(BUDGETS, k, float(v))
+    try:
+        yield BUDGETS
+    finally:
+        for k, v in before.items():
+            setattr(BUDGETS, k, v)
 
 
 class OverBudget(Exception):

@@ -100,3 +100,31 @@ def test_budgets_that_expire_at_any_moment_never_end_the_process():
     assert stopped == 3000
     assert signal.getitimer(signal.ITIMER_REAL) == (0.0, 0.0)
     assert signal.getsignal(signal.SIGALRM) == signal.SIG_DFL
+
+
+def test_budgets_are_set_for_a_block_and_restored():
+    from scoresym import BUDGETS, budgets
+
+    before = BUDGETS.limit
+    with budgets(limit=0.25, solve=1):
+        assert (BUDGETS.limit, BUDGETS.solve) == (0.25, 1.0)
+    assert BUDGETS.limit == before
+    with pytest.raises(ValueError, match="unknown budget"):
+        with budgets(limits=1):
+            pass
+    with pytest.raises(ValueError, match="positive"):
+        with budgets(limit=-1):
+            pass
+
+
+def test_a_short_limit_budget_makes_a_boundary_term_undecided_not_wrong():
+    import sympy
+
+    from scoresym import budgets
+    from scoresym.symbolic.boundary import one_sided_limit
+
+    x = sympy.Symbol("x", positive=True)
+    hard = x**x**x * sympy.exp(-1 / x) * sympy.sin(1 / x) ** 2
+    with budgets(limit=1e-3):
+        assert one_sided_limit(hard, x, 0, "+") is None  # undecided: never counted as 0
+    assert one_sided_limit(x * sympy.exp(-x), x, sympy.oo, "-") == 0

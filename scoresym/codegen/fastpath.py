@@ -30,7 +30,7 @@ from functools import cached_property
 import numpy
 import sympy
 
-from ..budget import OverBudget, time_limit
+from ..budget import BUDGETS, OverBudget, time_limit
 from .backends import backend_modules
 from .functions import GeneratedFunction
 from .printer import Printer
@@ -121,14 +121,12 @@ def linear_structure(model) -> LinearStructure | None:
                            templates.pop(), per_coordinate.pop(), sympy.Add(*constants))
 
 
-#: Seconds allowed to simplify one derivative of g or h (then: used as it is).
-SIMPLIFY_BUDGET = 2.0
 
 
 def _simplified(e: sympy.Expr) -> sympy.Expr:
     """simplify(e) within the budget (sinh/cosh becomes tanh, which does not overflow), else e."""
     try:
-        with time_limit(SIMPLIFY_BUDGET):
+        with time_limit(BUDGETS.simplify):
             return sympy.simplify(e)
     except OverBudget:
         return e

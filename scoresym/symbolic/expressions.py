@@ -33,7 +33,7 @@ from dataclasses import dataclass
 
 import sympy
 
-from ..budget import OverBudget, time_limit
+from ..budget import BUDGETS, OverBudget, time_limit
 from ..errors import ScoresymInputError
 
 #: Functions a user string may call: name -> (SymPy function, number of arguments, or None for 2+).
@@ -76,8 +76,6 @@ MAX_DIGITS = getattr(sys, "get_int_max_str_digits", lambda: 0)() or 4300
 MAX_DEPTH = 100
 #: Arguments of Min and Max.
 MAX_ARGUMENTS = 100
-#: Seconds allowed for estimating the value of one constant.
-CONSTANT_BUDGET = 2.0
 
 _NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]*\Z")
 
@@ -720,7 +718,7 @@ def _log10(k: int) -> float:
     return math.log10(k)
 
 
-def constant_value(expr: sympy.Expr, budget: float = CONSTANT_BUDGET):
+def constant_value(expr: sympy.Expr, budget: float | None = None):
     """A 15-digit numerical value of a constant expression, or None when it cannot be had in
     the time budget. SymPy's evalf works with arbitrary exponents, so huge and tiny values are
     represented exactly enough to be judged.
@@ -729,7 +727,7 @@ def constant_value(expr: sympy.Expr, budget: float = CONSTANT_BUDGET):
     8.26393168833124e+5565702
     """
     try:
-        with time_limit(budget):
+        with time_limit(BUDGETS.constant if budget is None else budget):
             return expr.evalf(15)
     except (OverBudget, ArithmeticError, ValueError, TypeError, RecursionError):
         return None
