@@ -472,16 +472,20 @@ def _interval(name: str, interval) -> tuple:
 
 
 def _bound(name: str, value) -> sympy.Expr:
-    """A domain bound: a number (a numeric string is read exactly, "0.1" as 1/10) or +-oo
-    (also "inf", "-inf")."""
+    """A domain bound: a number (a numeric string is read exactly, "0.1" as 1/10), +-oo (also
+    "inf", "-inf"), or a constant expression such as "pi", "-pi/2" or "sqrt(2)", parsed safely
+    and kept exact.
+
+    >>> _bound("x", "-pi/2"), _bound("x", "0.1"), _bound("x", "-inf")
+    (-pi/2, 1/10, -oo)
+    """
     if isinstance(value, str) and value.strip() in ("oo", "-oo", "inf", "-inf", "+oo", "+inf"):
         return -sympy.oo if value.strip().startswith("-") else sympy.oo
     if isinstance(value, str):
         try:
             exact = decimal.Decimal(value.strip())
         except decimal.InvalidOperation:
-            raise ScoresymInputError(f"domain bound of {name} must be a number or +-oo, got "
-                                     f"{value!r}") from None
+            return _constant_bound(name, value)
         if not exact.is_finite():
             raise ScoresymInputError(f"domain bound of {name} must be a number or +-oo, got "
                                      f"{value!r}")
@@ -492,10 +496,26 @@ def _bound(name: str, value) -> sympy.Expr:
         if value != value:
             raise ScoresymInputError(f"domain bound of {name} is NaN")
         return sympy.Rational(repr(value)) if isinstance(value, float) else sympy.Integer(value)
-    if isinstance(value, sympy.Expr) and (value.is_Number or value in (sympy.oo, -sympy.oo)) \
-            and value.is_extended_real:
+    if isinstance(value, sympy.Expr) and value in (sympy.oo, -sympy.oo):
         return value
+    if isinstance(value, sympy.Expr) and not value.free_symbols:
+        return _constant_bound(name, value)
     raise ScoresymInputError(f"domain bound of {name} must be a number or +-oo, got {value!r}")
+
+
+def _constant_bound(name: str, value) -> sympy.Expr:
+    """A bound given as a constant expression (a string parsed with no names, or SymPy): it
+    must be a finite real number."""
+    try:
+        expr = parse_expression(value, {}) if isinstance(value, str) else value
+    except ScoresymInputError as error:
+        raise ScoresymInputError(f"domain bound of {name} must be a number, a constant such as "
+                                 f"pi, or +-oo, got {value!r} ({error})") from None
+    number = constant_value(expr)
+    if number is None or describe_constant(expr, number) is not None or expr.free_symbols:
+        raise ScoresymInputError(f"domain bound of {name} must be a finite real number, got "
+                                 f"{value!r}")
+    return expr
 
 
 def _variable_symbol(spec, interval) -> sympy.Symbol:

@@ -8,8 +8,9 @@ import time
 import pytest
 import sympy
 
-from scoresym import Model, ScoresymInputError
+from scoresym import Model, ScoresymInputError, boundary_conditions
 from scoresym.symbolic.asymptotics import Known, integrable, vanishes
+from scoresym.symbolic.conditions import bracket_conditions, score_products
 
 # (id, density, variables, params, domain, expected: params -> bool, probes)
 DENSITIES = [
@@ -149,3 +150,64 @@ def test_integrability_at_an_edge():
     assert integrable(BETA, x, 0, "+").as_set() == sympy.Interval.open(0, sympy.oo)
     assert integrable(-x, x, sympy.oo, "-") is sympy.true
     assert integrable(x, x, sympy.oo, "-") is sympy.false
+
+
+# --- the cases added for densities users type ------------------------------------------------
+
+# (id, density, variables, params, expected: params -> bool, probes), all on R^d
+JOINT = [
+    # (1 + Q/5)^-4 on R^3 is integrable iff Q is positive definite: eigenvalues a, a +- sqrt(2) c
+    ("student-t 3-D", "(1 + (a*(x**2 + y**2 + z**2) + 2*c*(x*y + y*z))/5)**(-4)", "x y z",
+     "a c", lambda p: p["a"] > 2**0.5 * abs(p["c"]),
+     [{"a": 1, "c": 0.4}, {"a": 1, "c": 0.71}, {"a": 1, "c": -0.7}, {"a": -1, "c": 0}]),
+    # (1 + x^2 + y^2)^k on R^2 decays like r^(2k): integrable iff 2k < -2
+    ("cauchy-like 2-D", "(1 + x**2 + y**2)**k", "x y", "k", lambda p: p["k"] < -1,
+     [{"k": -1.5}, {"k": -1}, {"k": -0.5}]),
+    # a positive mixture in 2-D is a density iff each component is; each is a Gaussian
+    ("mixture of two 2-D Gaussians", "exp(-(x**2 - 2*r*x*y + y**2)/(2*s)) + exp(-x**2 - y**2)",
+     "x y", "r s", lambda p: p["s"] > 0 and abs(p["r"]) < 1,
+     [{"r": 0.5, "s": 1}, {"r": 1.5, "s": 1}, {"r": 0.5, "s": -2}]),
+]
+
+
+@pytest.mark.parametrize("name, text, variables, params, expected, probes", JOINT,
+                         ids=[c[0] for c in JOINT])
+def test_joint_integrability_is_decided_where_each_axis_alone_cannot(name, text, variables,
+                                                                      params, expected, probes):
+    conditions = Model.from_string(text, variables, params).conditions
+    assert conditions.decided, conditions.undecided
+    for probe in probes:
+        assert conditions.holds(probe) is expected(probe), (probe, str(conditions))
+
+
+def test_a_density_that_is_zero_near_an_edge_is_not_integrable_there():
+    # Kumaraswamy at a = 0: (1 - x**0)**(b - 1) = 0 for b > 1, so f = 0: no density
+    m = Model.from_string("x**(a - 1)*(1 - x**a)**(b - 1)", "x", "a b", domain={"x": (0, 1)})
+    assert m.conditions.holds({"a": 0, "b": 3}) is False
+    assert m.conditions.holds({"a": 1.5, "b": 3}) is True
+
+
+def test_leading_terms_that_cancel_are_never_taken_as_zero():
+    """Regression: 1/x - (1 + x)/x is -1, but the sum of its leading terms was taken as 0, so
+    it was said to vanish at 0."""
+    assert vanishes(1 / x - (1 + x) / x, x, 0, "+") is sympy.false
+    assert vanishes((sympy.log(1 + x) - x) / x**2, x, 0, "+") is sympy.false
+    assert vanishes((sympy.log(1 + x) - x) / x, x, 0, "+") is sympy.true
+
+
+def test_absolute_values_and_sums_of_vanishing_terms():
+    assert vanishes(sympy.Abs(2 - 1 / x) * x**2, x, 0, "+") is sympy.true
+    assert vanishes(sympy.Abs(2 - 1 / x), x, 0, "+") is sympy.false
+    s1, s2, s3 = sympy.symbols("s1 s2 s3", real=True)
+    mixture = sum(sympy.exp(-(x - c)**2 / (2 * s)) for c, s in ((-3, s1), (0, s2), (3, s3)))
+    start = time.perf_counter()
+    assert vanishes(x * mixture, x, sympy.oo, "-", Known([s1 > 0, s2 > 0, s3 > 0])) \
+        is sympy.true
+    assert time.perf_counter() - start < 5  # term by term, not 3! orderings of exponents
+
+
+def test_a_periodic_density_s_boundary_terms_cancel_between_its_edges():
+    m = Model.from_string("exp(k*cos(x - m))", "x", "k m", domain={"x": ("-pi", "pi")})
+    edges = boundary_conditions(m)  # each edge's term p s = -k sin(x - m) p is not 0 ...
+    assert edges.holds({"k": 2, "m": 0.5}) is False and edges.holds({"k": 0, "m": 0.5})
+    assert bracket_conditions(m, score_products(m)).expr is sympy.true  # ... but they cancel

@@ -186,3 +186,21 @@ def test_large_but_representable_constants_work():
     m = Model.from_string("exp(1000) * exp(-x**2)", "x")
     assert m.log_density == 1000 - m.variables[0] ** 2
     assert m.lambdify().log_density([0.0])[0] == 1000.0
+
+
+@pytest.mark.parametrize("bound, expected", [
+    ("pi", sympy.pi), ("-pi/2", -sympy.pi / 2), ("sqrt(2)", sympy.sqrt(2)),
+    ("0.1", sympy.Rational(1, 10)), ("-inf", -sympy.oo), (sympy.pi, sympy.pi),
+    (2.5, sympy.Rational(5, 2))])
+def test_domain_bounds_may_be_constant_expressions_kept_exact(bound, expected):
+    upper = 0 if expected == -sympy.oo else "oo"
+    m = Model.from_string("exp(-x**2)", "x", domain={"x": (bound, upper)})
+    assert m.domain[m.variables[0]][0] == expected
+
+
+@pytest.mark.parametrize("bound, fragment", [
+    ("y", "undeclared"), ("log(0)", "not finite"), ("pi*I", "undeclared"),
+    ("__import__('os')", "not allowed"), ("1/0", "division by zero"), ("nan", "number")])
+def test_domain_bounds_that_are_not_finite_real_constants_are_refused(bound, fragment):
+    with pytest.raises(ScoresymInputError, match=fragment):
+        Model.from_string("exp(-x**2)", "x", domain={"x": (bound, "oo")})

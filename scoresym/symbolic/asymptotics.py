@@ -30,7 +30,7 @@ from dataclasses import dataclass, replace
 
 import sympy
 
-from ..budget import OverBudget, time_limit
+from ..budget import BUDGETS, OverBudget, time_limit
 
 
 class Unclassified(Exception):
@@ -282,6 +282,8 @@ def _growth(e: sympy.Expr, edge: _Edge) -> list:
         return _log(e.args[0], edge)
     if isinstance(e, (sympy.erfc, ErfcTail)):
         return _erfc(e.args[0], edge)
+    if isinstance(e, sympy.Abs):
+        return _abs(e.args[0], edge)
     if isinstance(e, (sympy.sin, sympy.cos)) and _limit_fails(e, t):
         return [(sympy.true, Growth(sympy.Integer(1), bounded=True))]
     return _analytic(e, edge)
@@ -476,6 +478,24 @@ def _erfc(z, edge: _Edge) -> list:
                         for c, limit in _limits(z, case_edge)]
             else:
                 raise Unclassified(f"erfc({z}) at the edge")
+    return out
+
+
+def _abs(u, edge: _Edge) -> list:
+    """|u|: the growth of u with its coefficient made positive (split on its sign where the
+    facts do not decide it); an oscillating coefficient stays bounded."""
+    out = []
+    for condition, g in _growth(u, edge):
+        if g.zero or g.bounded:
+            out.append((condition, g if g.zero else replace(g, coef=sympy.Abs(g.coef))))
+            continue
+        for c_s, sign in _sign_cases(g.coef, edge.given(condition).known):
+            case = _and(condition, c_s)
+            if case is sympy.false:
+                continue
+            if sign == 0 and g.merged:  # a leading coefficient of 0: the next order decides
+                raise Unclassified(f"the leading coefficient {g.coef} of |{u}| can vanish")
+            out.append((case, ZERO if sign == 0 else replace(g, coef=sign * g.coef)))
     return out
 
 
@@ -687,8 +707,6 @@ def _compare(g1: Growth, g2: Growth, known: Known) -> list:
 
 # --- questions asked of the growth ------------------------------------------------------------
 
-#: Seconds for one question (one edge of one expression).
-BUDGET = 5.0
 
 
 def edge_variable(x: sympy.Symbol, edge, direction: str):
@@ -703,19 +721,55 @@ def edge_variable(x: sympy.Symbol, edge, direction: str):
 
 def vanishes(expr: sympy.Expr, x, edge, direction: str, known: Known | None = None):
     """The condition on the parameters under which expr -> 0 as x -> edge (a SymPy Boolean,
-    True or False when it does not depend on them), or None when undecided."""
+    True or False when it does not depend on them), or None when undecided.
+
+    A sum whose every term vanishes for all parameter values vanishes: that sufficient test
+    runs first, term by term (a mixture's terms are simple; together their exponents must be
+    compared case by case).
+
+    >>> x, s1, s2 = sympy.symbols("x s1 s2", positive=True)
+    >>> vanishes(x * sympy.exp(-x**2 / s1) + sympy.exp(-x / s2), x, sympy.oo, "-")
+    True
+    """
     known = known or Known()
+    terms = sympy.Add.make_args(sympy.expand(expr, deep=False, power_exp=False, log=False))
+    if len(terms) > 1 and all(_vanishes(term, x, edge, direction, known) is sympy.true
+                              for term in terms):
+        return sympy.true
+    return _vanishes(expr, x, edge, direction, known)
+
+
+def _vanishes(expr, x, edge, direction: str, known: Known):
     t, at = edge_variable(x, edge, direction)
     try:
-        with time_limit(BUDGET):
+        with time_limit(BUDGETS.edge):
             cases = growth(expr.subs(x, at), t, known)
             cases = [(sympy.simplify_logic(c) if c not in (sympy.true, sympy.false) else c, g)
                      for c, g in cases]
-            return simplified(sympy.Or(*[sympy.And(c, _tends_to_zero(g, known.with_case(c)))
-                                         for c, g in cases]), known)
+            return _either(cases, [_tends_to_zero(g, known.with_case(c)) for c, g in cases],
+                           known)
     except (OverBudget, Unclassified, TypeError, ValueError, NotImplementedError,
             RecursionError, ZeroDivisionError, AttributeError):
         return None
+
+
+def _either(cases: list, verdicts: list, known: Known):
+    """The condition under which the verdict of the case that applies holds: the cases cover
+    every parameter value, so a verdict shared by all of them is the answer whatever their
+    conditions (which may involve the other coordinates, or be hard to simplify).
+
+    >>> a = sympy.Symbol("a", real=True)
+    >>> _either([(a > 0, None), (a <= 0, None)], [sympy.true, sympy.true], Known())
+    True
+    >>> _either([(a > 0, None), (a <= 0, None)], [sympy.true, a > -1], Known())
+    -1 < a
+    """
+    verdicts = [sympy.sympify(v) for v in verdicts]
+    if all(v is sympy.true for v in verdicts):
+        return sympy.true
+    if all(v is sympy.false for v in verdicts):
+        return sympy.false
+    return simplified(sympy.Or(*[sympy.And(c, v) for (c, _), v in zip(cases, verdicts)]), known)
 
 
 def _tends_to_zero(g: Growth, known: Known):
@@ -729,35 +783,39 @@ def _tends_to_zero(g: Growth, known: Known):
     return sympy.Or(p > 0, sympy.And(sympy.Eq(p, 0), q < 0))
 
 
-def integrable(log_f: sympy.Expr, x, edge, direction: str, known: Known | None = None):
+def integrable(log_f: sympy.Expr, x, edge, direction: str, known: Known | None = None,
+               budget: float | None = None):
     """The condition on the parameters under which f = exp(log_f) is integrable near the edge
-    (x -> edge), or None when undecided. Near a finite edge f ~ t**P is integrable iff P > -1;
-    towards an infinite one, dx = dt / t**2, iff P > 1; an essential exp(-oo) always is, an
-    exp(+oo) never."""
+    (x -> edge), or None when undecided (or not decided within ``budget`` seconds, by default
+    ``BUDGETS.edge``). Near a finite edge f ~ t**P is integrable iff P > -1; towards an
+    infinite one, dx = dt / t**2, iff P > 1; an essential exp(-oo) always is, an exp(+oo)
+    never."""
     known = known or Known()
     if isinstance(log_f, sympy.log) and isinstance(log_f.args[0], sympy.Add) and \
             all(_positive_term(term) for term in log_f.args[0].args):
         # a sum of positive terms is integrable iff every term is
-        parts = [integrable(sympy.log(term), x, edge, direction, known)
+        parts = [integrable(sympy.log(term), x, edge, direction, known, budget)
                  for term in log_f.args[0].args]
         return None if any(part is None for part in parts) else \
             simplified(sympy.And(*parts), known)
     t, at = edge_variable(x, edge, direction)
     shift = 2 if edge in (sympy.oo, -sympy.oo) else 0
     try:
-        with time_limit(BUDGET):
+        with time_limit(BUDGETS.edge if budget is None else budget):
             cases = growth(sympy.exp(log_f.subs(x, at)), t, known)
             parts = []
-            for c, g in cases:
-                if g.zero or (g.exponent and g.side < 0):
+            for _, g in cases:
+                if g.zero:  # f is 0 near the edge, so everywhere (it is analytic): no density
+                    ok = sympy.false
+                elif g.exponent and g.side < 0:
                     ok = sympy.true
                 elif g.exponent:
                     ok = sympy.false
                 else:
                     ok = sympy.Or(g.power - shift > -1,
                                   sympy.And(sympy.Eq(g.power - shift, -1), g.logs < -1))
-                parts.append(sympy.And(c, ok))
-            return simplified(sympy.Or(*parts), known)
+                parts.append(ok)
+            return _either(cases, parts, known)
     except (OverBudget, Unclassified, TypeError, ValueError, NotImplementedError,
             RecursionError, ZeroDivisionError, AttributeError):
         return None

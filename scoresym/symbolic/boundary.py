@@ -1,9 +1,12 @@
 """Boundary terms: one-sided limits of f g at the edges of a domain, symbolically.
 
-Invariant: every limit is one implementation, ``one_sided_limit``: ``sympy.limit`` after each
-Min, Max, Abs and Heaviside is resolved to the branch it takes just inside the edge, within
-``LIMIT_BUDGET`` seconds; an answer SymPy cannot give (or not in time) is None, "undecided",
-which no caller counts as vanishing. Parameters are exact rationals or left symbolic.
+Invariant: a boundary term is first asked of the asymptotic engine
+(:func:`scoresym.symbolic.asymptotics.vanishes`), which proves most vanishing terms in
+milliseconds; only a term it does not show to vanish goes to ``one_sided_limit``:
+``sympy.limit`` after each Min, Max, Abs and Heaviside is resolved to the branch it takes just
+inside the edge, within ``BUDGETS.limit`` seconds. An answer neither can give (or not in time),
+or a 0 from SymPy where the engine proved the term does not vanish, is None, "undecided", which
+no caller counts as vanishing. Parameters are exact rationals or left symbolic.
 
 >>> x = sympy.Symbol("x", positive=True)
 >>> one_sided_limit(x * sympy.exp(-x), x, 0, "+"), one_sided_limit(sympy.Min(x, 1), x, 0, "+")
@@ -14,7 +17,8 @@ from __future__ import annotations
 
 import sympy
 
-from ..budget import OverBudget, time_limit
+from ..budget import BUDGETS, OverBudget, time_limit
+from .asymptotics import vanishes
 
 
 def exact_values(model, params: dict) -> dict:
@@ -49,8 +53,25 @@ def edge_limits(log_f: sympy.Expr, g: list, variables: tuple, domain: dict,
     then None, undecided)."""
     f = sympy.exp(log_f)
     return [{"variable": variable.name, "edge": edge,
-             "term": one_sided_limit(f * g[k], variable, edge, direction)}
+             "term": edge_term(f * g[k], variable, edge, direction)}
             for k, variable, edge, direction in edges(variables, domain, finite_only)]
+
+
+def edge_term(expr, variable, edge, direction):
+    """lim expr as ``variable`` -> ``edge``: 0 where the asymptotic engine proves it vanishes
+    for every value of the symbols left, else SymPy's limit; None when undecided.
+
+    >>> x = sympy.Symbol("x", positive=True)
+    >>> edge_term(x * sympy.exp(-x), x, sympy.oo, "-"), edge_term(sympy.exp(-x), x, 0, "+")
+    (0, 1)
+    """
+    verdict = vanishes(expr, variable, edge, direction)
+    if verdict is sympy.true:
+        return sympy.Integer(0)
+    value = one_sided_limit(expr, variable, edge, direction)
+    if verdict is sympy.false and value == 0:
+        return None  # the two disagree: neither is trusted
+    return value
 
 
 def near_edge(expr, variable, edge, direction):
@@ -81,21 +102,16 @@ def near_edge(expr, variable, edge, direction):
                                                  sympy.Heaviside)), branch)
 
 
-def symbolic_edge_terms(model, g, finite_only: bool = False) -> list:
-    """[{variable, edge, term}] of lim f(x) g_i(x) at each edge with the parameters left
-    symbolic (term None when SymPy cannot decide, e.g. when it depends on a parameter's range)."""
-    return edge_limits(model.log_density, list(g), model.variables, model.domain, finite_only)
+#: How a boundary term is computed, as reports name it.
+METHOD = "edge limits"
 
-
-#: Seconds allowed for one edge limit (then: undecided, which never counts as vanishing).
-LIMIT_BUDGET = 10.0
 
 
 def one_sided_limit(expr, variable, edge, direction):
     """lim expr as ``variable`` -> ``edge`` from ``direction`` ("+" or "-"), within
-    LIMIT_BUDGET seconds; None when SymPy cannot decide it (or not in time)."""
+    BUDGETS.limit seconds; None when SymPy cannot decide it (or not in time)."""
     try:
-        with time_limit(LIMIT_BUDGET):
+        with time_limit(BUDGETS.limit):
             expr = near_edge(expr, variable, edge, direction)
             value = sympy.limit(expr, variable, edge, direction)
             if value.has(sympy.Limit, sympy.AccumBounds, sympy.nan) or value is sympy.nan:

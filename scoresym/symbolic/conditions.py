@@ -27,7 +27,11 @@ from dataclasses import dataclass
 
 import sympy
 
+from ..budget import BUDGETS, OverBudget, time_limit
+from ..errors import ScoresymInputError
+from ..memo import PerModel
 from .asymptotics import Known, integrable, simplified, vanishes
+from .boundary import exact_values
 
 
 @dataclass(frozen=True)
@@ -40,7 +44,7 @@ class Condition:
     reason: str
 
     def __str__(self) -> str:
-        return f"{_text(self.expr)} ({self.origin})"
+        return f"{plain_text(self.expr)} ({self.origin})"
 
 
 class Conditions(tuple):
@@ -93,16 +97,21 @@ def _at(expr, params: dict):
     return True if verdict == sympy.true else False if verdict == sympy.false else None
 
 
-def _text(expr) -> str:
-    """A condition as people write it: s2 > 0, not 0 < s2."""
+def plain_text(expr) -> str:
+    """A condition as people write it: s2 > 0, not 0 < s2.
+
+    >>> a = sympy.Symbol("a")
+    >>> plain_text(sympy.Or(0 < a, sympy.Eq(a, -1)))
+    'a = -1 or a > 0'
+    """
     if isinstance(expr, sympy.StrictLessThan) and expr.lhs.is_number:
         return f"{expr.rhs} > {expr.lhs}"
     if isinstance(expr, sympy.LessThan) and expr.lhs.is_number:
         return f"{expr.rhs} >= {expr.lhs}"
     if isinstance(expr, sympy.And):
-        return " and ".join(_text(a) for a in expr.args)
+        return " and ".join(plain_text(a) for a in expr.args)
     if isinstance(expr, sympy.Or):
-        return " or ".join(f"({_text(a)})" if isinstance(a, sympy.And) else _text(a)
+        return " or ".join(f"({plain_text(a)})" if isinstance(a, sympy.And) else plain_text(a)
                            for a in expr.args)
     if isinstance(expr, sympy.Ne):
         return f"{expr.lhs} != {expr.rhs}"
@@ -129,11 +138,45 @@ def density_conditions(log_f: sympy.Expr, variables: tuple, params: tuple,
     for condition in definedness(log_f, variables, params, domain):
         _add(conditions, condition, known)
         known = known.with_case(condition.expr)
+    components = positive_components(log_f)
+    if len(variables) > 1 and len(components) > 1:
+        # a sum of positive terms is integrable iff every term is: each is analysed jointly
+        for component in components:
+            undecided += _integrability(component, variables, domain, conditions, known)
+            known = Known([c.expr for c in conditions])
+    else:
+        undecided += _integrability(log_f, variables, domain, conditions, known)
+    return Conditions(_merged(conditions), list(dict.fromkeys(undecided)))
+
+
+def positive_components(log_f) -> list:
+    """[log f_k] for f = sum_k f_k with every f_k positive (exp(.) times positive constants);
+    [log_f] for anything else.
+
+    >>> x = sympy.Symbol("x", real=True)
+    >>> positive_components(sympy.log(sympy.exp(-x**2) + 2 * sympy.exp(-x**4)))
+    [-x**4 + log(2), -x**2]
+    """
+    if isinstance(log_f, sympy.log) and isinstance(log_f.args[0], sympy.Add):
+        terms = log_f.args[0].args
+        if all(all(isinstance(f, sympy.exp) or f.is_positive for f in sympy.Mul.make_args(term))
+               for term in terms):
+            return [sympy.expand_log(sympy.log(term), force=True) for term in terms]
+    return [log_f]
+
+
+def _integrability(log_f, variables: tuple, domain: dict, conditions: list,
+                   known: Known) -> list:
+    """Add to ``conditions`` those under which exp(log_f) is integrable over the domain;
+    returns what was undecided."""
+    undecided = []
     log_f = without_bounded_terms(log_f, variables)
     joint = _quadratic_form(log_f, variables, domain)
+    if joint is None:
+        joint = _power_of_quadratic(log_f, variables, domain)
     if joint is not None:
         _add(conditions, joint, known)
-        return Conditions(_merged(conditions), undecided)
+        return undecided
     log_f, remaining, marginal = gaussian_marginal(log_f, variables, domain, known)
     for condition in marginal:
         _add(conditions, condition, known)
@@ -148,12 +191,12 @@ def density_conditions(log_f: sympy.Expr, variables: tuple, params: tuple,
             if result is sympy.false:
                 raise NotADensity(f"f is not integrable as {where} for any parameter values")
             _add(conditions, Condition(result, "inferred", f"f is integrable as {where} iff "
-                                                           f"{_text(result)}"), known)
+                                                           f"{plain_text(result)}"), known)
             known = known.with_case(result)
     if len(remaining) > 1:  # along each axis is necessary, not enough: f may grow on a curve
         undecided.append(f"integrability of f in ({', '.join(map(str, remaining))}) jointly "
                          "(each coordinate alone was analysed)")
-    return Conditions(_merged(conditions), undecided)
+    return undecided
 
 
 #: Functions bounded for every real argument.
@@ -200,7 +243,7 @@ def gaussian_marginal(log_f, variables: tuple, domain: dict, known: Known) -> tu
                 continue
             if known.sign(a2) != -1:
                 conditions.append(Condition(a2 < 0, "inferred", f"f is integrable in {y} iff "
-                                                                 f"{_text(a2 < 0)}"))
+                                                                 f"{plain_text(a2 < 0)}"))
                 known = known.with_case(a2 < 0)
             log_f = sympy.expand(a0 - a1**2 / (4 * a2))
             remaining.remove(y)
@@ -222,14 +265,14 @@ def _add(conditions: list, condition: Condition, known: Known) -> None:
     conditions.append(Condition(expr, condition.origin, condition.reason))
 
 
-def _merged(conditions: list) -> list:
+def _merged(conditions: list, known: Known | None = None) -> list:
     """The inferred conditions simplified together (k > 0 and (lam > 0 or (lam = 0 and k < 0))
     is k > 0 and lam > 0), then split into independent parts, one Condition each."""
     declared = [c for c in conditions if c.origin == "declared"]
     inferred = [c for c in conditions if c.origin == "inferred"]
     if not inferred:
         return declared
-    known = Known([c.expr for c in declared])
+    known = Known((known.relations if known else []) + [c.expr for c in declared])
     together = simplified(sympy.And(*[c.expr for c in inferred]), known)
     if together is sympy.true:
         return declared
@@ -317,28 +360,218 @@ def _quadratic_form(log_f, variables: tuple, domain: dict):
         return None
     if poly.total_degree() != 2 or any(c.has(*variables) for c in poly.coeffs()):
         return None
-    H = -sympy.hessian(log_f, variables)
-    minors = [sympy.factor(H[:k, :k].det()) for k in range(1, len(variables) + 1)]
+    minors = _leading_minors(-sympy.hessian(log_f, variables))
     return Condition(sympy.And(*[m > 0 for m in minors]), "inferred",
                      "the quadratic form in log f must be negative definite")
 
 
+def _leading_minors(H) -> list:
+    """The leading principal minors of H, factored, without positive numeric factors (a
+    symmetric H is positive definite iff every one is > 0)."""
+    return [_signed(H[:j, :j].det()) for j in range(1, H.shape[0] + 1)]
+
+
+def _signed(e):
+    """e factored, without a positive numeric factor: the same sign, shorter to read."""
+    coefficient, rest = sympy.factor(e).as_coeff_Mul()
+    return rest if coefficient.is_positive else sympy.factor(e)
+
+
+def _power_of_quadratic(log_f, variables: tuple, domain: dict):
+    """For f = B(x)**k with B a polynomial of degree 2 in d >= 2 variables, each on (-oo, oo)
+    (a multivariate Student-t or Cauchy): f is integrable iff the quadratic part of B is
+    positive definite (its leading principal minors > 0), B stays positive (its minimum, at
+    the stationary point, > 0) and f decays faster than |x|^-d (k < -d/2).
+
+    >>> x, y, a, k = sympy.symbols("x y a k", real=True)
+    >>> print(_power_of_quadratic(k * sympy.log(1 + x**2 + a*x*y + y**2), (x, y),
+    ...                           {x: (-sympy.oo, sympy.oo), y: (-sympy.oo, sympy.oo)}).expr)
+    (k < -1) & (-(a - 2)*(a + 2) > 0)
+    """
+    if len(variables) < 2 or any(domain[v] != (-sympy.oo, sympy.oo) for v in variables):
+        return None
+    k, body = log_f.as_independent(*variables, as_Add=False)
+    if not isinstance(body, sympy.log):
+        return None
+    base = body.args[0]
+    if base.is_Pow and not base.exp.has(*variables):
+        base, k = base.base, k * base.exp
+    try:
+        poly = sympy.Poly(base, *variables)
+    except sympy.PolynomialError:
+        return None
+    if poly.total_degree() != 2 or any(c.has(*variables) for c in poly.coeffs()):
+        return None
+    minors = _leading_minors(sympy.hessian(base, variables))
+    stationary = sympy.solve([sympy.diff(base, v) for v in variables], variables, dict=True)
+    if len(stationary) != 1:
+        return None
+    lowest = sympy.factor(base.subs(stationary[0]))
+    return Condition(sympy.And(*[m > 0 for m in minors], _signed(lowest) > 0, k < -sympy.Rational(
+        len(variables), 2)), "inferred", "f = B**k with B quadratic is integrable iff B's "
+        "quadratic part is positive definite, B > 0 and k < -d/2")
+
+
 # --- when a boundary term vanishes ----------------------------------------------------------
 
-def vanishing_conditions(f: sympy.Expr, g: list, variables: tuple, domain: dict,
-                         known: Known) -> Conditions:
-    """The conditions under which f g_i -> 0 at both edges of each coordinate's domain (the
-    boundary terms of an integration by parts), given what is ``known`` of the parameters."""
+def vanishing_conditions(verdicts: list, known: Known) -> Conditions:
+    """The conditions under which every boundary term vanishes, from the verdicts of
+    :func:`edge_verdicts` for each edge, given what is ``known`` of the parameters."""
     conditions, undecided = [], []
-    for gi, variable in zip(g, variables):
+    for variable, edge, _, result in verdicts:
+        where = f"{variable} -> {edge}"
+        if result is None:
+            undecided.append(f"the boundary term as {where}")
+        elif result is not sympy.true:
+            conditions.append(Condition(result, "inferred",
+                                        f"the boundary term vanishes as {where} iff "
+                                        f"{plain_text(result)}"))
+    if any(c.expr is sympy.false for c in conditions):
+        return Conditions([c for c in conditions if c.expr is sympy.false][:1], undecided)
+    return Conditions(_merged(conditions, known), undecided)
+
+
+def edge_verdicts(products: list, variables: tuple, domain: dict, known: Known) -> list:
+    """[(variable, edge, direction, condition)]: for each edge of each coordinate's interval,
+    the condition on the parameters under which products[i] (f g_i) -> 0 there; None where
+    undecided (including a condition that involves the other coordinates). A product the
+    engine cannot classify as it is written is tried once more expanded."""
+    out = []
+    for product, variable in zip(products, variables):
         for edge, direction in ((domain[variable][0], "+"), (domain[variable][1], "-")):
-            where = f"{variable} -> {edge}"
-            result = vanishes(f * gi, variable, edge, direction, known)
-            if result is None or result.free_symbols & set(variables):
-                undecided.append(f"the boundary term as {where}")
-                continue
-            if result is not sympy.true:
-                conditions.append(Condition(result, "inferred",
-                                            f"the boundary term vanishes as {where} iff "
-                                            f"{_text(result)}"))
-    return Conditions(conditions, undecided)
+            result = vanishes(product, variable, edge, direction, known)
+            if result is None:
+                result = vanishes(sympy.expand(product), variable, edge, direction, known)
+            if result is not None and result.free_symbols & set(variables):
+                result = None
+            out.append((variable, edge, direction, result))
+    return out
+
+
+_BOUNDARY = PerModel()
+
+
+def boundary_conditions(model, weight=None, test_function=None) -> Conditions:
+    """When the boundary term of an integration by parts vanishes at every edge of the
+    domain: f w_i s_i for score matching (w = 1 without ``weight``), f g_i for Stein's identity
+    with ``test_function`` g (a string, SymPy expressions, one per coordinate); given the
+    model's own conditions. ``holds(params)`` decides it at parameter values; computed once
+    per model and question.
+
+    >>> from scoresym import Model
+    >>> beta = Model.from_string("x**(a-1)*(1-x)**(b-1)", "x", "a b", domain={"x": (0, 1)})
+    >>> plain = boundary_conditions(beta)
+    >>> str(plain)
+    '(a = 1 and b = 1) or (a > 2 and b > 2) (inferred)'
+    >>> plain.holds({"a": 2.5, "b": 3.5}), plain.holds({"a": 1.5, "b": 3.5})
+    (True, False)
+    >>> str(boundary_conditions(beta, weight="x*(1-x)"))
+    'a >= 1 (inferred); b >= 1 (inferred)'
+    """
+    from .fields import vector_field
+
+    if test_function is None:
+        return product_conditions(model, score_products(model, model.weights(weight)))
+    field = vector_field(model, test_function)
+    if field.symbolic is None:
+        raise ScoresymInputError("boundary conditions need a symbolic test function, "
+                                 "not a callable")
+    return product_conditions(model, field_products(model, list(field.symbolic)))
+
+
+def score_products(model, weights=None) -> list:
+    """[w_i df/dx_i]: f w_i s_i, the boundary terms of (weighted) score matching, written as
+    the derivative of f itself (a sum of products, where f times the score is a quotient)."""
+    f = sympy.exp(model.log_density)
+    weights = weights or [sympy.Integer(1)] * model.dim
+    return [w * sympy.diff(f, v) for w, v in zip(weights, model.variables)]
+
+
+def field_products(model, g: list) -> list:
+    """[f g_i]: the boundary terms of integrating p div g by parts."""
+    f = sympy.exp(model.log_density)
+    return [f * gi for gi in g]
+
+
+def product_conditions(model, products: list) -> Conditions:
+    """When every product (f g_i) vanishes at both edges of x_i's interval; computed once per
+    model and products."""
+    return _BOUNDARY.get(model, ("conditions", _key(products)), lambda: vanishing_conditions(
+        product_edge_verdicts(model, products), _known(model)))
+
+
+def bracket_conditions(model, products: list) -> Conditions:
+    """When the bracket sum_i [f g_i] from lo to hi (products[i] = f g_i) vanishes, which
+    integration by parts needs: every edge term vanishes, except along a coordinate whose two
+    edge terms cancel identically (f g periodic over its interval, von Mises on (-pi, pi)).
+
+    >>> from scoresym import Model
+    >>> m = Model.from_string("exp(k*cos(x - m))", "x", "k m", domain={"x": ("-pi", "pi")})
+    >>> bracket_conditions(m, score_products(m)).expr
+    True
+    """
+    def build():
+        cancel = cancelling_coordinates(model, products)
+        verdicts = [(v, e, d, sympy.true if v in cancel else r)
+                    for v, e, d, r in product_edge_verdicts(model, products)]
+        return vanishing_conditions(verdicts, _known(model))
+    return _BOUNDARY.get(model, ("bracket", _key(products)), build)
+
+
+def cancelling_coordinates(model, products: list) -> set:
+    """The coordinates x_i on a finite interval where products[i] takes the same finite value
+    at both edges for every parameter value (its bracket is 0 identically); computed once."""
+    return _BOUNDARY.get(model, ("cancel", _key(products)),
+                         lambda: _cancelling(model, products))
+
+
+def _cancelling(model, products: list) -> set:
+    out = set()
+    for product, variable in zip(products, model.variables):
+        lo, hi = model.domain[variable]
+        if lo in (-sympy.oo, sympy.oo) or hi in (-sympy.oo, sympy.oo):
+            continue
+        try:
+            with time_limit(BUDGETS.cancel):
+                ends = [product.subs(variable, edge) for edge in (lo, hi)]
+                finite = not any(e.has(sympy.zoo, sympy.oo, -sympy.oo, sympy.nan) for e in ends)
+                if finite and sympy.simplify(ends[1] - ends[0]) == 0:
+                    out.add(variable)
+        except (OverBudget, TypeError, ValueError, NotImplementedError, RecursionError):
+            continue
+    return out
+
+
+def vanishes_at(model, params: dict, products: list, bracket: bool = False):
+    """Whether every product (f g_i) vanishes at both edges of x_i's interval at these
+    parameter values (as exact rationals, so no case splits: fast where the symbolic
+    conditions are slow to derive); with ``bracket``, whether every bracket
+    [f g_i]_{lo}^{hi} does (a periodic product's edges cancel). None where undecided.
+
+    >>> from scoresym import Model
+    >>> beta = Model.from_string("x**(a-1)*(1-x)**(b-1)", "x", "a b", domain={"x": (0, 1)})
+    >>> vanishes_at(beta, {"a": 2.5, "b": 3.5}, score_products(beta))
+    True
+    """
+    values = exact_values(model, params)
+    at = [product.xreplace(values) for product in products]
+    cancel = _cancelling(model, at) if bracket else set()
+    verdicts = [sympy.true if v in cancel else r
+                for v, _, _, r in edge_verdicts(at, model.variables, model.domain, Known())]
+    if any(r is sympy.false for r in verdicts):
+        return False
+    return True if all(r is sympy.true for r in verdicts) else None
+
+
+def product_edge_verdicts(model, products: list) -> list:
+    """:func:`edge_verdicts` for the products, given the model's conditions; computed once."""
+    return _BOUNDARY.get(model, ("edges", _key(products)), lambda: edge_verdicts(
+        list(products), model.variables, model.domain, _known(model)))
+
+
+def _key(items) -> tuple:
+    return tuple(sympy.srepr(item) for item in items)
+
+
+def _known(model) -> Known:
+    return Known([c.expr for c in model.conditions])
