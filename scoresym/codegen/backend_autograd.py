@@ -12,8 +12,40 @@ def namespace() -> dict:
     import autograd.numpy
     import autograd.scipy.special
 
+    erfcx, log_erfc = _stable_erfc_primitives()
     return {"numpy": autograd.numpy,
-            "scipy": types.SimpleNamespace(special=autograd.scipy.special)}
+            "scipy": types.SimpleNamespace(special=autograd.scipy.special),
+            "_erfcx": erfcx, "_log_erfc": log_erfc}
+
+
+def _stable_erfc_primitives() -> tuple:
+    """erfcx and log erfc as autograd primitives (autograd has neither): d erfcx(w)/dw =
+    2 w erfcx(w) - 2/sqrt(pi), d log erfc(w)/dw = -2 / (sqrt(pi) erfcx(w)).
+
+    >>> import autograd, numpy
+    >>> erfcx, log_erfc = _stable_erfc_primitives()
+    >>> w = 30.0
+    >>> float(log_erfc(w)), float(autograd.grad(log_erfc)(w))  # erfc(30) underflows; mpmath:
+    ...                                                        # -903.97411711064, -60.03329639876
+    (-903.9741171106442, -60.03329639875622)
+    """
+    import autograd.numpy as np
+    import scipy.special
+    from autograd.extend import defvjp, primitive
+
+    root_pi = np.sqrt(np.pi)
+
+    @primitive
+    def erfcx(w):
+        return scipy.special.erfcx(w)
+
+    @primitive
+    def log_erfc(w):
+        return np.log(2.0) + scipy.special.log_ndtr(-np.sqrt(2.0) * w)
+
+    defvjp(erfcx, lambda value, w: lambda g: g * (2 * w * value - 2 / root_pi))
+    defvjp(log_erfc, lambda value, w: lambda g: g * (-2 / (root_pi * erfcx(w))))
+    return erfcx, log_erfc
 
 
 def is_traced(value) -> bool:

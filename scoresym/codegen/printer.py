@@ -25,6 +25,7 @@ from ..symbolic.expressions import (
     constant_value,
     describe_constant,
 )
+from ..symbolic.stable import stable_special_functions
 
 
 class Printer(SciPyPrinter):
@@ -55,6 +56,15 @@ class Printer(SciPyPrinter):
     def _fold(self, function: str, expr) -> str:
         items = ", ".join(self._print(a) for a in expr.args)
         return f"functools.reduce(numpy.{function}, [{items}])"
+
+    def _print_StableErfc(self, expr):
+        return f"scipy.special.erfc({self._print(expr.args[0])})"
+
+    def _print_Erfcx(self, expr):
+        return f"_erfcx({self._print(expr.args[0])})"
+
+    def _print_LogErfc(self, expr):
+        return f"_log_erfc({self._print(expr.args[0])})"
 
     def _print_DiracDelta(self, expr):
         # Zero almost everywhere; generated code evaluates pointwise.
@@ -90,8 +100,9 @@ def generate_source(name: str, outputs: list, variables: tuple, params: tuple,
     """
     shifts = shifts or {}
     rounded = {}
-    outputs = [rounded_constants(e, rounded) for e in outputs]
-    shifts = {s: rounded_constants(e, rounded) for s, e in shifts.items()}
+    outputs = [rounded_constants(stable_special_functions(e), rounded) for e in outputs]
+    shifts = {s: rounded_constants(stable_special_functions(e), rounded)
+              for s, e in shifts.items()}
     names = {v: f"v_{check_name(v.name, 'variable')}" for v in variables}
     names.update({p: f"p_{check_name(p.name, 'param')}" for p in params})
     names.update({s: f"_shift{k}" for k, s in enumerate(shifts)})

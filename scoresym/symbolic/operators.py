@@ -94,8 +94,22 @@ def tidy(expr: sympy.Expr) -> sympy.Expr:
     size = _bounded_size(expr, _TIDY_MAX_NODES)
     if size > _TIDY_MAX_NODES or expr.has(sympy.Min, sympy.Max, sympy.Piecewise, sympy.Abs):
         return expr
-    cancelled = sympy.cancel(expr)
+    cancelled = _factored_denominator(sympy.cancel(expr))
     return cancelled if _bounded_size(cancelled, size + 1) <= size else expr
+
+
+def _factored_denominator(expr: sympy.Expr) -> sympy.Expr:
+    """n / d with d factored: x**2*(x - 1)**2 keeps its digits at x = 1 - 1e-8, where the
+    expanded x**4 - 2*x**3 + x**2 has lost them all to cancellation.
+
+    >>> x = sympy.Symbol("x")
+    >>> _factored_denominator((x + 1) / (x**4 - 2*x**3 + x**2))
+    (x + 1)/(x**2*(x - 1)**2)
+    """
+    numerator, denominator = sympy.fraction(expr)
+    if denominator == 1 or not denominator.free_symbols:
+        return expr
+    return numerator / sympy.factor(denominator)
 
 
 def _bounded_size(expr: sympy.Expr, bound: int) -> int:

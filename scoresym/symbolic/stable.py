@@ -1,0 +1,117 @@
+"""Stable forms of the error function's tails, for compiled code.
+
+Invariant: each rewrite is an identity, applied to an expression just before it is printed, so
+the value is unchanged while the code no longer loses it in the tails:
+
+    1 + erf(z)             -> erfc(-z)              (1 + erf(-7) is 0.0 in floating point)
+    log(erfc(w))           -> log_erfc(w)           (log(2) + log_ndtr(-w sqrt 2): no underflow)
+    exp(A) / erfc(w)**k    -> exp(A + k w**2) / erfcx(w)**k   where A + k w**2 is simpler than A
+                                                    (the skew-normal's score: 0/0 becomes finite)
+
+``erfc``, ``erfcx`` and ``log_erfc`` here are unevaluated functions (:class:`StableErfc`,
+:class:`Erfcx`, :class:`LogErfc`): SymPy would otherwise rewrite erfc(-z) back to 2 - erfc(z).
+The printer turns them into ``scipy.special.erfc`` and the runtime's ``_erfcx`` and
+``_log_erfc``, which carry their own derivatives on the autograd backend.
+
+>>> x, a = sympy.symbols("x a", real=True)
+>>> score = sympy.sqrt(2) * a * sympy.exp(-a**2 * x**2 / 2) / (
+...     sympy.sqrt(sympy.pi) * (sympy.erf(sympy.sqrt(2) * a * x / 2) + 1)) - x
+>>> stable_special_functions(score)
+sqrt(2)*a/(sqrt(pi)*Erfcx(-sqrt(2)*a*x/2)) - x
+>>> stable_special_functions(sympy.log(1 + sympy.erf(a * x)))
+LogErfc(-a*x)
+"""
+
+from __future__ import annotations
+
+import sympy
+from mpmath.libmp import prec_to_dps
+
+
+class StableErfc(sympy.Function):
+    """erfc(w), kept as written."""
+
+    nargs = 1
+
+    def _eval_evalf(self, prec):
+        return sympy.erfc(self.args[0])._eval_evalf(prec)
+
+
+class Erfcx(sympy.Function):
+    """The scaled complementary error function exp(w**2) erfc(w)."""
+
+    nargs = 1
+
+    def _eval_evalf(self, prec):
+        w = self.args[0]
+        return (sympy.exp(w**2) * sympy.erfc(w)).evalf(prec_to_dps(prec))
+
+
+class LogErfc(sympy.Function):
+    """log(erfc(w)), evaluated without underflow for large w."""
+
+    nargs = 1
+
+    def _eval_evalf(self, prec):
+        return sympy.log(sympy.erfc(self.args[0])).evalf(prec_to_dps(prec))
+
+
+def stable_special_functions(expr: sympy.Expr) -> sympy.Expr:
+    """``expr`` with the rewrites of the module docstring applied, innermost first."""
+    if not expr.has(sympy.erf, sympy.erfc):
+        return expr
+    # constants are left to the printer, which rounds them from a high-precision value
+    expr = expr.replace(lambda e: _is_one_plus_erf(e) and e.free_symbols, _as_erfc)
+    expr = expr.replace(lambda e: isinstance(e, sympy.erfc) and e.free_symbols,
+                        lambda e: StableErfc(e.args[0]))
+    expr = expr.replace(lambda e: isinstance(e, sympy.log) and isinstance(e.args[0], StableErfc),
+                        lambda e: LogErfc(e.args[0].args[0]))
+    return expr.replace(lambda e: e.is_Mul and _scalable(e) is not None, _scaled)
+
+
+def _is_one_plus_erf(e) -> bool:
+    return e.is_Add and len(e.args) == 2 and any(a in (1, -1) for a in e.args) \
+        and any(_erf_argument(a) is not None for a in e.args)
+
+
+def _erf_argument(term):
+    """(sign, z) for term = +-erf(z), else None."""
+    if isinstance(term, sympy.erf):
+        return 1, term.args[0]
+    if term.is_Mul and len(term.args) == 2 and -1 in term.args:
+        other = [a for a in term.args if a != -1][0]
+        if isinstance(other, sympy.erf):
+            return -1, other.args[0]
+    return None
+
+
+def _as_erfc(e):
+    """1 + erf(z) = erfc(-z); 1 - erf(z) = erfc(z); -1 + erf(z) = -erfc(z); -1 - erf(z) =
+    -erfc(-z)."""
+    constant = [a for a in e.args if a in (1, -1)][0]
+    sign, z = _erf_argument([a for a in e.args if a != constant][0])
+    if constant == 1:
+        return StableErfc(-z) if sign == 1 else StableErfc(z)
+    return -StableErfc(z) if sign == 1 else -StableErfc(-z)
+
+
+def _scalable(e):
+    """(exp factor, erfc factor, w, k, new exponent) where e = exp(A) erfc(w)**-k ... and
+    A + k w**2 is simpler than A; else None."""
+    exps = [f for f in e.args if isinstance(f, sympy.exp)]
+    for f in e.args:
+        base, power = f.as_base_exp()
+        if not (isinstance(base, StableErfc) and power.is_integer and power.is_negative):
+            continue
+        w, k = base.args[0], -power
+        for g in exps:
+            exponent = sympy.expand(g.args[0] + k * w**2)
+            if sympy.count_ops(exponent) < sympy.count_ops(g.args[0]):
+                return g, f, w, k, exponent
+    return None
+
+
+def _scaled(e):
+    g, f, w, k, exponent = _scalable(e)
+    rest = [a for a in e.args if a is not g and a is not f]
+    return sympy.Mul(*rest) * sympy.exp(exponent) / Erfcx(w) ** k
