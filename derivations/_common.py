@@ -6,7 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from scoresym.derive.derivation import report
+from scoresym.derive.derivation import as_expected, report
 from scoresym.outputs import output_folder, write_text
 
 
@@ -27,9 +27,10 @@ def publish(script: str, sections: list) -> None:
     for d, results, where in sections:
         print(f"{d.heading()} ({where})")
         for r in results:
-            expected = r.ok == r.details["expected_ok"]
-            unexpected += not expected
-            tag = "" if expected else "   <-- UNEXPECTED"
+            expected = as_expected(r)
+            unexpected += expected == "NO"
+            tag = {"NO": "   <-- UNEXPECTED", "undecided": "   (expectation undecided)"}.get(
+                expected, "")
             print(f"  step {r.details['step']}: {r}{tag}")
         for step, title, reason in results.skipped:
             print(f"  step {step}: {title}: not checked ({reason})")

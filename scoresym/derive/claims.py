@@ -15,7 +15,13 @@ import sympy
 from ..checks.finite_differences import TOLERANCES
 from ..numerics.differences import differenced_log_density, fd_gradient
 from ..numerics.result import CheckResult
-from ..symbolic.boundary import symbolic_edge_terms
+from ..symbolic.boundary import edge_term
+from ..symbolic.conditions import (
+    bracket_conditions,
+    cancelling_coordinates,
+    plain_text,
+    product_edge_verdicts,
+)
 from ..symbolic.notation import Notation
 from .context import CheckContext
 
@@ -49,23 +55,78 @@ def vector(items):
     return items[0] if len(items) == 1 else sympy.Matrix(items)
 
 
-def edge_values(model, g=None) -> tuple:
-    """Symbolic boundary terms of p g_i (g defaults to the score) for data in the model family
-    (p = f/Z): per coordinate [f g_i]_{lo}^{hi} / Z with the parameters left symbolic, and
-    whether all vanish."""
+def boundary_value(model, products: list) -> tuple:
+    """(the boundary term sum_i [f g_i]_{lo}^{hi} / Z as displayed, the Conditions under which it
+    vanishes) for data in the model family (p = f/Z), where products[i] is f g_i (see
+    :func:`scoresym.symbolic.conditions.score_products`). Edges where f g_i provably vanishes,
+    and coordinates whose two edge terms cancel (f g periodic), show 0; the others SymPy's
+    limit (within its budget; else the unevaluated limit), and 0 under the conditions where
+    those depend on the parameters (a Piecewise)."""
     Z = sympy.Function("Z")(*model.params) if model.params else sympy.Symbol("Z")
-    g = list(model.score if g is None else g)
-    terms = symbolic_edge_terms(model, g)
-    values, vanish = [], True
-    for k, (v, gi) in enumerate(zip(model.variables, g)):
-        lo_term, hi_term = terms[2 * k]["term"], terms[2 * k + 1]["term"]
-        f = sympy.exp(model.log_density)
-        ends = [sympy.Limit(f * gi, v, model.domain[v][1], "-") if hi_term is None else hi_term,
-                sympy.Limit(f * gi, v, model.domain[v][0], "+") if lo_term is None else lo_term]
-        value = sympy.simplify((ends[0] - ends[1]) / Z)
-        vanish = vanish and value == 0
-        values.append(value)
-    return values, vanish
+    conditions = bracket_conditions(model, products)
+    verdicts = product_edge_verdicts(model, products)
+    cancel = cancelling_coordinates(model, products)
+    total = sympy.Integer(0)
+    for (variable, edge, direction, verdict), product in zip(verdicts, _each_twice(products)):
+        if verdict is sympy.true or variable in cancel:
+            continue
+        value = edge_term(product, variable, edge, direction)  # its generic value
+        term = sympy.Limit(product, variable, edge, direction) if value is None else value
+        total += term if direction == "-" else -term
+    total = total / Z
+    if total == 0 or conditions.expr is sympy.false or not conditions.decided:
+        return total, conditions
+    return sympy.Piecewise((0, conditions.expr), (total, True)), conditions
+
+
+def expectation(conditions):
+    """A step's ``expected_ok``: True or False where the conditions are the same for every
+    parameter value, else the conditions themselves (decided at the check's parameters)."""
+    if conditions.decided and conditions.expr in (sympy.true, sympy.false):
+        return bool(conditions.expr)
+    return conditions
+
+
+def _each_twice(items):
+    for item in items:
+        yield item
+        yield item
+
+
+def boundary_sentence(conditions, ps: str) -> str:
+    """Why the boundary term vanishes, or when, or that it does not (``ps`` names the product,
+    e.g. "p s")."""
+    if conditions.decided and conditions.expr is sympy.true:
+        return f"It vanishes: {ps} goes to zero at every edge of the domain."
+    if conditions.decided and conditions.expr is sympy.false:
+        return (f"It does not vanish: {ps} stays non-zero at an edge of the domain, so the "
+                "integration by parts leaves this term.")
+    if conditions.decided:
+        return (f"It vanishes exactly when {conditions_text(conditions)}: then {ps} goes to zero "
+                "at every edge of the domain; otherwise the integration by parts leaves it.")
+    return (f"Whether {ps} goes to zero at every edge was undecided symbolically "
+            f"({'; '.join(conditions.undecided)}); the check at the parameters decides.")
+
+
+def conditions_text(conditions) -> str:
+    """The conditions without their origins: "a > 2 and b > 2"."""
+    return " and ".join(f"({text})" if " or " in text and len(conditions) > 1 else text
+                        for text in (plain_text(c.expr) for c in conditions))
+
+
+def density_sentence(model) -> str:
+    """When f is a density, as a sentence: " Z is finite (f a density) when s2 > 0." """
+    conditions = model.conditions
+    undecided = "; ".join(conditions.undecided)
+    if len(conditions) and not undecided:
+        return f" Z is finite (f a density) when {conditions_text(conditions)}."
+    if len(conditions):
+        return (f" Z is finite (f a density) only if {conditions_text(conditions)}; whether "
+                f"that is enough was undecided symbolically ({undecided}).")
+    if undecided:
+        return (f" Whether Z is finite was undecided symbolically ({undecided}); the numeric "
+                "checks at given parameters decide.")
+    return " f is integrable for every value of the parameters."
 
 
 def score_claim(ctx: CheckContext) -> CheckResult:

@@ -30,7 +30,7 @@ from ..numerics.expectation import (
 )
 from ..numerics.result import CheckResult
 from ..numerics.sampling import inverse_cdf_sample
-from ..symbolic.boundary import edge_limits, exact_values
+from ..symbolic.boundary import METHOD, edge_limits, exact_values
 from ..symbolic.operators import renamed
 from .derivation import NotCheckable
 
@@ -45,6 +45,8 @@ class CheckContext:
         self.data_params = dict(self.params if data_params is None else data_params)
         param_values(self.params, model.params)  # names what is missing or unknown
         param_values(self.data_params, self.data_model.params)
+        model.require_conditions(self.params)
+        self.data_model.require_conditions(self.data_params, "the data parameters")
         self.method = resolve_method(method, self.data_model, samples)
         self.samples, self.n, self.seed, self.n_stderr = samples, n, seed, n_stderr
         self.renames = model.data_renames(self.data_model)
@@ -206,6 +208,17 @@ class CheckContext:
             sign = -1.0 if t["edge"] == self.domain_of(t["variable"])[0] else 1.0
             total += sign * self._integrate_over_others(t["term"], t["variable"])
         return total, terms
+
+    def boundary_claim(self, g: list) -> CheckResult:
+        """The claim that the boundary term of integrating p d_i g_i by parts is 0: exact
+        edge limits (see :meth:`boundary_total`), integrated over the other coordinates."""
+        self.require_quadrature("the normalized density at the edges")
+        total, terms = self.boundary_total(g)
+        failing = [f"{t['variable']} -> {t['edge']}: {t['term']}" for t in terms
+                   if t["term"] != 0]
+        return CheckResult("boundary term", total, 0.0, abs(total), 1e-12, method=METHOD,
+                           details={"not_vanishing": failing}, lhs_label="boundary",
+                           rhs_label="required")
 
     def domain_of(self, name: str) -> tuple:
         k = [v.name for v in self.variables].index(name)

@@ -6,8 +6,6 @@ evaluates both sides by independent routes; a step without one is a definition a
 (``kind == "definition"``). ``Derivation.check`` runs every claim.
 
 >>> import sympy
-
-from ..errors import ScoresymInputError
 >>> x = sympy.Symbol("x")
 >>> d = Derivation("demo", [Step("A square", (x + 1)**2, x**2 + 2*x + 1, "Expand.")], None)
 >>> print(d.to_text())
@@ -28,7 +26,7 @@ from dataclasses import dataclass, field
 
 import sympy
 
-from ..errors import ScoresymInputError
+from ..errors import NotComputable, ScoresymInputError
 
 
 class NotCheckable(Exception):
@@ -46,19 +44,35 @@ class StepChecks(list):
 
     @property
     def ok(self) -> bool:
-        return all(r.ok == r.details["expected_ok"] for r in self)
+        """Every result as the mathematics expects (a step whose expectation is undecided
+        counts neither way)."""
+        return all(r.ok == r.details["expected_ok"] for r in self
+                   if r.details["expected_ok"] is not None)
+
+
+def as_expected(result) -> str:
+    """"yes", "NO", or "undecided" for a step's CheckResult."""
+    expected = result.details["expected_ok"]
+    return "undecided" if expected is None else "yes" if result.ok == expected else "NO"
 
 
 @dataclass
 class Step:
-    """One step: ``lhs = rhs`` because of ``reason``; ``claim(context)`` checks it numerically."""
+    """One step: ``lhs = rhs`` because of ``reason``; ``claim(context)`` checks it numerically.
+
+    ``expected_ok`` says whether the step must hold: True, False, or the Conditions on the
+    parameters under which it holds (a boundary term that vanishes only for some of them),
+    decided at the parameters of the check. Where the Conditions are undecided symbolically,
+    the step marked ``decides`` (the boundary term, computed exactly at those values) decides
+    for every step that shares them."""
 
     title: str
     lhs: sympy.Basic
     rhs: sympy.Basic
     reason: str
     claim: Callable | None = field(default=None, repr=False)
-    expected_ok: bool = True  # False where the mathematics says this step must fail
+    expected_ok: object = True
+    decides: bool = False
 
     @property
     def kind(self) -> str:
@@ -143,19 +157,39 @@ class Derivation:
         if self.context_factory is None:
             raise ScoresymInputError("this derivation has no numeric claims to check")
         context = self.context_factory(params or {}, **options)
-        results = StepChecks()
+        results, decided = StepChecks(), {}
         for k, step in enumerate(self.steps, 1):
             if step.claim is None:
                 continue
             try:
                 result = step.claim(context)
-            except NotCheckable as reason:
+            except (NotCheckable, NotComputable) as reason:
                 results.skipped.append((k, step.title, str(reason)))
                 continue
-            result.details.update({"step": k, "title": step.title,
-                                   "expected_ok": step.expected_ok})
+            expected, how = _expectation(step.expected_ok, context)
+            if expected is None and step.decides:
+                decided[id(step.expected_ok)] = result.ok
+                expected, how = result.ok, "decided by this check (undecided symbolically)"
+            elif expected is None and id(step.expected_ok) in decided:
+                expected = decided[id(step.expected_ok)]
+                how = "decided by the boundary term's check (undecided symbolically)"
+            result.details.update({"step": k, "title": step.title, "expected_ok": expected,
+                                   "expected_by": how})
             results.append(result)
         return results
+
+
+def _expectation(expected_ok, context) -> tuple:
+    """(True, False or None, how) for a step's expectation at the context's parameters. A
+    Conditions object applies where the data are the model at the same parameters."""
+    if isinstance(expected_ok, bool):
+        return expected_ok, "the derivation"
+    same = context.data_model is context.model and context.data_params == context.params
+    if not same:
+        return None, "undecided: the data model differs from the model"
+    holds = expected_ok.holds(context.params)
+    return holds, (f"the conditions {expected_ok}" if holds is not None else
+                   "undecided symbolically")
 
 
 def _rounded(value: float) -> str:
@@ -169,7 +203,7 @@ def checks_table(results: StepChecks) -> str:
              "|---|---|---|---|---|---|---|"]
     for r in results:
         verdict = "ok" if r.ok else "FAILED"
-        expected = "yes" if r.ok == r.details["expected_ok"] else "**NO**"
+        expected = {"NO": "**NO**"}.get(as_expected(r), as_expected(r))
         lines.append(f"| {r.details['step']} | {r.details['title']} | {_rounded(r.lhs)} | "
                      f"{_rounded(r.rhs)} | {r.method} | {verdict} | {expected} |")
     for step, title, reason in getattr(results, "skipped", ()):
