@@ -10,7 +10,9 @@ Invariant: the estimate solves the stationarity equations exactly when it can (a
 when h is quadratic in theta, detected symbolically; SymPy's closed form when the stationarity
 equations solve) and otherwise minimizes with scipy using the exact symbolic gradient; the
 covariance is always the sandwich G^-1 J G^-1 / n from the exact per-sample gradient and Hessian
-in theta. A model whose boundary term p w s does not provably vanish at a finite edge is refused.
+in theta. The boundary term p w s must vanish at every edge: a model where it vanishes for no
+parameter values is refused before fitting, and one where it depends on them (or is undecided
+symbolically) is checked at the estimate (``details["boundary"]`` says how).
 
 >>> import numpy as np, scoresym as ss
 >>> b = ss.zoo.get("gaussian_1d")
@@ -33,8 +35,9 @@ from .codegen.functions import CompiledFunction, as_points, scalar_param
 from .errors import ScoresymInputError
 from .memo import PerModel
 from .numerics.differences import fd_hessian
-from .symbolic.boundary import boundary_terms, symbolic_edge_terms
+from .symbolic.boundary import boundary_terms
 from .symbolic.closed_form import stationary_point
+from .symbolic.conditions import bracket_conditions, score_products
 from .symbolic.operators import weighted_hyvarinen
 
 METHODS = ("auto", "closed_form", "optimize")
@@ -92,17 +95,21 @@ class FitResult:
 
 # --- the objective ------------------------------------------------------------------------------
 
-def boundary_problems(model, weights=None) -> list:
-    """Finite edges where p w_k s_k does not provably vanish (the parameters left symbolic):
-    [(variable, edge, term or None when undecided)]."""
-    g = [w * s for w, s in zip(weights or [1] * model.dim, model.score)]
-    return [(t["variable"], t["edge"], t["term"]) for t in symbolic_edge_terms(model, g, True)
-            if t["term"] is None or t["term"] != 0]
+def boundary_validity(model, weights=None):
+    """The Conditions under which the boundary term p w_k s_k vanishes at every edge (w_k = 1
+    for plain score matching); see :func:`scoresym.symbolic.conditions.boundary_conditions`."""
+    return bracket_conditions(model, score_products(model, weights))
 
 
-def _describe(problems) -> str:
-    return "; ".join(f"{v} -> {e}: " + ("SymPy cannot show it vanishes for all parameter values"
-                                        if t is None else f"{t}") for v, e, t in problems)
+def _invalid(weights, conditions, where: str = "") -> str:
+    reasons = "; ".join(c.reason for c in conditions) or "; ".join(conditions.undecided)
+    if weights is None:
+        return (f"plain score matching is invalid for this model{where}: the boundary term p s "
+                f"does not vanish ({reasons}). Use generalized score matching: fit(..., "
+                f"weight=...) with a weight that vanishes at the edge, e.g. weight=\"x\" or "
+                f"\"min(x, 1)\" on (0, oo)")
+    return (f"the weight does not remove the boundary term{where} ({reasons}); use a weight "
+            f"that vanishes faster at the edge")
 
 
 # --- fitting ------------------------------------------------------------------------------------
@@ -173,24 +180,27 @@ def fit(model, X, method: str = "auto", init=None, weight=None, fixed=None) -> F
     if not free:
         raise ScoresymInputError("every parameter is fixed: nothing to fit")
     weights = model.weights(weight)
-    problems = boundary_problems(model, weights)
-    decided = [p for p in problems if p[2] is not None]
-    if weights is None and problems:
-        raise ScoresymInputError(
-            f"plain score matching is invalid for this model: the boundary term p s does not "
-            f"vanish at a finite edge ({_describe(problems)}). Use generalized score matching: "
-            f"fit(..., weight=...) with a weight that vanishes at the edge, e.g. weight=\"x\" or "
-            f"\"min(x, 1)\" on (0, oo)")
-    if decided:
-        raise ScoresymInputError(f"the weight does not remove the boundary term: "
-                                 f"{_describe(decided)}; use a weight that vanishes faster there")
+    validity = boundary_validity(model, weights)
+    if validity.decided and validity.expr is sympy.false:
+        raise ScoresymInputError(_invalid(weights, validity))
     key = ("objective", tuple(map(str, weights or ())), tuple(p.name for p in free))
     objective = _DERIVED.get(model, key, lambda: _Objective(model, weights, free))
     solution = _solve(model, objective, X, method, init, fixed, free, weights)
     result = _result(model, objective, X, solution, fixed, free, weight)
-    if problems:  # undecided symbolically: check at the estimate
-        _check_at_estimate(model, weights, result, problems)
+    _require_a_density(model, result)
+    _check_at_estimate(model, weights, result, validity)
     return result
+
+
+def _require_a_density(model, result) -> None:
+    """The estimate must be a density: an objective can be stationary or finite where f is not
+    one (a scale of 0 where f depends on s**2 only)."""
+    failing = model.conditions.failing(result.params)
+    if failing:
+        shown = ", ".join(f"{k}={v:.6g}" for k, v in result.params.items())
+        raise ScoresymInputError(f"the estimate ({shown}) breaks the model's conditions "
+                                 f"({'; '.join(str(c) for c in failing)}): f is not a density "
+                                 f"there; start elsewhere with init={{...}}")
 
 
 def _check_data(model, X) -> None:
@@ -263,7 +273,7 @@ def _solve(model, objective, X, method, init, fixed, free, weights) -> _Solution
     if method in ("auto", "closed_form") and weights is None and not fixed:
         point = _DERIVED.get(model, "stationary point", lambda: stationary_point(model))
         if point is not None:
-            values = point.evaluate(X)
+            values = point.evaluate(X, prefer=init)
             if all(np.isfinite(list(values.values()))):
                 return _Solution(values, "closed_form")
             if constant_columns(model, X):
@@ -339,11 +349,34 @@ def _optimize(model, objective, X, init, fixed, free, names) -> _Solution:
         return float(h.mean()), g.mean(axis=0)
 
     start = _starting_point(model, X, free, fixed, init, value_and_gradient)
-    found = scipy.optimize.minimize(value_and_gradient, start, jac=True, method="L-BFGS-B",
-                                    bounds=bounds, options={"maxiter": 5000, "gtol": 1e-10,
-                                                            "ftol": 1e-15})
+    for _ in range(RESTARTS):
+        found = scipy.optimize.minimize(value_and_gradient, start, jac=True, method="L-BFGS-B",
+                                        bounds=bounds, options={"maxiter": 5000, "gtol": 1e-10,
+                                                                "ftol": 1e-15})
+        stationary = _stationary(objective, X, {**dict(zip(names, found.x)), **fixed})
+        if stationary:
+            break
+        start = found.x  # stopped short (a line search lost in overflow): go on from there
     return _Solution(dict(zip(names, (float(v) for v in found.x))), "optimize",
-                     bool(found.success))
+                     bool(found.success) and stationary)
+
+
+#: L-BFGS-B runs, each from where the last stopped, until the gradient vanishes.
+RESTARTS = 5
+#: At a stationary point the mean gradient is below this many of its standard errors: the
+#: optimization error is negligible beside the sampling error.
+STATIONARY_IN_STDERR = 1e-3
+
+
+def _stationary(objective, X, values: dict) -> bool:
+    """Whether the mean gradient in theta is 0 to within STATIONARY_IN_STDERR of its sampling
+    standard error, in every coordinate."""
+    with np.errstate(all="ignore"):
+        _, g, _ = objective.pieces(X, values)
+    if not np.all(np.isfinite(g)):
+        return False
+    stderr = g.std(axis=0) / np.sqrt(len(g))
+    return bool(np.all(np.abs(g.mean(axis=0)) <= STATIONARY_IN_STDERR * stderr + 1e-12))
 
 
 #: Values tried, in turn, for parameters without a starting value when the default start (0, or
@@ -353,17 +386,20 @@ FALLBACK_STARTS = (1.0, 0.5, 2.0, -1.0)
 
 def _starting_point(model, X, free, fixed, init, value_and_gradient) -> np.ndarray:
     """init where given, else 0 (1 for positive parameters); where the objective is not finite
-    there, the same with the unset parameters at each of FALLBACK_STARTS in turn."""
+    there, or f is not a density (the model's conditions fail: a scale s = 0 where only s**2
+    enters), the same with the unset parameters at each of FALLBACK_STARTS in turn."""
     def start(default):
         return np.array([init.get(p.name, 1.0 if p.is_positive else default) for p in free])
 
     candidates = [start(0.0)] + [start(value) for value in FALLBACK_STARTS
                                  if len(init) < len(free)]
+    names = [p.name for p in free]
     for theta in candidates:
+        if not init and model.conditions.holds({**dict(zip(names, theta)), **fixed}) is False:
+            continue  # not a density there (a scale of 0): no place to start
         value, _ = value_and_gradient(theta)
         if np.isfinite(value):
             return theta
-    names = [p.name for p in free]
     raise ScoresymInputError(_degenerate_message(model, X, {**dict(zip(names, candidates[0])),
                                                         **fixed})
                              + "; give a start where it is finite, e.g. init={...}, or declare "
@@ -446,14 +482,40 @@ def maximum_likelihood(model, X, init=None, fixed=None) -> FitResult:
 
 
 
-def _check_at_estimate(model, weights, result, problems) -> None:
-    """Where SymPy could not decide the boundary term symbolically, decide it at the estimate."""
-    g = [w * s for w, s in zip(weights or [1] * model.dim, model.score)]
-    terms = boundary_terms(model, result.params, g, finite_only=True)
-    bad = [(t["variable"], t["edge"], t["term"]) for t in terms
-           if t["term"] is None or t["term"] != 0]
-    result.details["boundary_checked_at_estimate"] = not bad
-    if bad:
-        raise ScoresymInputError(f"at the estimate {result.params}, the boundary term does not "
-                                 f"vanish ({_describe(bad)}): use a weight that vanishes faster "
-                                 f"at the edge")
+#: How far from the estimate, in standard errors, the boundary conditions must still hold.
+BOUNDARY_MARGIN = 4.0
+
+
+def _check_at_estimate(model, weights, result, validity) -> None:
+    """The boundary term must vanish at the estimate and within BOUNDARY_MARGIN standard errors
+    of it along each free parameter, by the symbolic conditions where they decide it: an
+    objective that is invalid at the truth drives its estimate to where the term starts to
+    vanish (a Gamma with k = 1.5 fitted without a weight lands just above k = 2), so an estimate
+    that close to the edge of the region is not trusted. Where the conditions are undecided
+    symbolically, the exact edge limits at the estimate decide (labelled as such)."""
+    if validity.decided and validity.expr is sympy.true:
+        result.details["boundary"] = {"conditions": "none", "holds": True,
+                                      "decided_by": "symbolic conditions"}
+        return
+    holds, how, where = validity.holds(result.params), "symbolic conditions", ""
+    if holds:
+        for name in result.names:
+            for sign in (-1, 1):
+                moved = {**result.params,
+                         name: result.params[name] + sign * BOUNDARY_MARGIN * result.stderr[name]}
+                if validity.holds(moved) is False:
+                    holds, where = False, (f" within {BOUNDARY_MARGIN:g} standard errors of the "
+                                           f"estimate ({name} = {moved[name]:.6g})")
+                    break
+            if not holds:
+                break
+    if holds is None:  # undecided symbolically: the numeric decision at the estimate
+        g = [w * s for w, s in zip(weights or [1] * model.dim, model.score)]
+        holds = all(t["term"] == 0 for t in boundary_terms(model, result.params, g))
+        how = "edge limits at the estimate (undecided symbolically)"
+    result.details["boundary"] = {"conditions": str(validity), "holds": holds, "decided_by": how,
+                                  "margin_in_stderr": BOUNDARY_MARGIN}
+    if not holds:
+        shown = ", ".join(f"{k}={v:.6g}" for k, v in result.params.items())
+        raise ScoresymInputError(_invalid(weights, validity, where or
+                                          f" at the estimate ({shown})"))

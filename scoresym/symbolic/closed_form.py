@@ -3,7 +3,7 @@ objective, in terms of the data's sample moments.
 
 Invariant: a closed form is offered only when the integrand is a polynomial in x (so the empirical
 objective is a function of finitely many sample moments, each a symbol such as mean(x**2)) and
-``sympy.solve`` returns a solution of the stationarity equations within ``SOLVE_BUDGET`` seconds;
+``sympy.solve`` returns a solution of the stationarity equations within ``BUDGETS.solve`` seconds;
 otherwise the answer is None and estimation falls back to numerical optimization.
 
 >>> from scoresym import zoo
@@ -19,27 +19,61 @@ from dataclasses import dataclass
 import numpy as np
 import sympy
 
-from ..budget import OverBudget, time_limit
+from ..budget import BUDGETS, OverBudget, time_limit
 from .notation import Notation
 
 MAX_PARAMS = 6
 #: Seconds allowed to solve the stationarity equations (then: no closed form).
-SOLVE_BUDGET = 5.0
 
 
 @dataclass
 class StationaryPoint:
-    """The empirical objective in sample moments and its stationary point."""
+    """The empirical objective in sample moments and its stationary points (``solution`` is the
+    first, as derivations show it; ``solutions`` all that solve for every parameter)."""
 
     objective: sympy.Expr       # sum_alpha c_alpha(theta) M_alpha
     moments: dict               # {moment symbol: monomial exponents}
     solution: dict              # {param: expression in the moments}
+    solutions: list = None      # every solution found, ``solution`` first
 
-    def evaluate(self, X: np.ndarray) -> dict:
-        """The solution at the sample moments of X (n, d): {param name: float}."""
+    def __post_init__(self):
+        self.solutions = self.solutions or [self.solution]
+
+    def evaluate(self, X: np.ndarray, prefer: dict | None = None) -> dict:
+        """The stationary point at the sample moments of X (n, d): {param name: float}. Where
+        there are several (s = +-sqrt(var) when only s**2 enters f), the real one with the
+        lowest objective; among equally low ones, the one nearest ``prefer`` (parameter values
+        by name), else the one with the most positive values (a convention: f is the same)."""
         values = {M: float(np.mean(np.prod(X ** np.array(alpha), axis=1)))
                   for M, alpha in self.moments.items()}
-        return {p.name: float(e.xreplace(values)) for p, e in self.solution.items()}
+        candidates = []
+        for solution in self.solutions:
+            point = {p: _real(e.xreplace(values)) for p, e in solution.items()}
+            if not all(np.isfinite(list(point.values()))):
+                continue
+            level = _real(self.objective.xreplace(values).xreplace(point))
+            candidates.append((point, level if np.isfinite(level) else np.inf))
+        if not candidates:
+            return {p.name: float("nan") for p in self.solution}
+        lowest = min(level for _, level in candidates)
+        best = [point for point, level in candidates
+                if level <= lowest + 1e-12 * max(1.0, abs(lowest))]
+        if prefer:
+            best.sort(key=lambda point: sum((v - prefer.get(p.name, v)) ** 2
+                                            for p, v in point.items()))
+        else:
+            best.sort(key=lambda point: -sum(v > 0 for v in point.values()))
+        return {p.name: v for p, v in best[0].items()}
+
+
+def _real(value) -> float:
+    """A SymPy number as a float; NaN where it is not a finite real number."""
+    try:
+        number = complex(value)
+    except (TypeError, ValueError):
+        return float("nan")
+    return number.real if abs(number.imag) <= 1e-12 * max(1.0, abs(number.real)) \
+        else float("nan")
 
 
 def moment_symbol(variables: tuple, alpha: tuple) -> sympy.Symbol:
@@ -77,7 +111,7 @@ def stationary_point(model, integrand=None):
         return None
     objective, moments = found
     try:
-        with time_limit(SOLVE_BUDGET):
+        with time_limit(BUDGETS.solve):
             return _solve_stationarity(model, objective, moments)
     except (OverBudget, NotImplementedError, ValueError):
         return None  # no closed form found in time: the caller optimizes numerically
@@ -86,8 +120,9 @@ def stationary_point(model, integrand=None):
 def _solve_stationarity(model, objective, moments):
     equations = [sympy.together(sympy.diff(objective, p)) for p in model.params]
     numerators = [sympy.numer(e) for e in equations]
-    for solution in sympy.solve(numerators, model.params, dict=True):
-        if set(solution) == set(model.params):
-            tidy = {p: sympy.factor_terms(sympy.simplify(solution[p])) for p in model.params}
-            return StationaryPoint(objective, moments, tidy)
-    return None
+    solutions = [{p: sympy.factor_terms(sympy.simplify(solution[p])) for p in model.params}
+                 for solution in sympy.solve(numerators, model.params, dict=True)
+                 if set(solution) == set(model.params)]
+    if not solutions:
+        return None
+    return StationaryPoint(objective, moments, solutions[0], solutions)
