@@ -25,6 +25,7 @@ import sys
 from . import zoo
 from .checks import CHECKS, CommandLine
 from .derive import IDENTITIES, derive
+from .derive.derivation import as_expected
 from .errors import ScoresymInputError
 from .estimate import METHODS, fit
 from .model import Model
@@ -152,9 +153,12 @@ def cmd_verify(args) -> int:
                      progress=_progress(sys.stderr), builtins=builtins)
     if sys.stderr.isatty():
         sys.stderr.write("\r\033[K")
-    print(report_json(rows) if args.json else f"{format_rows(rows)}\n\n{summary_line(rows)}")
+    notes = [note for builtin in builtins or () for note in builtin.notes]
+    heading = "".join(f"{note}\n" for note in notes) + ("\n" if notes else "")
+    print(report_json(rows, notes) if args.json else
+          f"{heading}{format_rows(rows)}\n\n{summary_line(rows)}")
     if folder is not None:
-        markdown, data = write_report(rows, folder)
+        markdown, data = write_report(rows, folder, notes)
         if not args.json:
             print(f"report: {markdown} and {data}")
     internal = [row for row in rows if row.internal]
@@ -181,10 +185,15 @@ def cmd_derive(args) -> int:
     results = d.check(parse_assignments(args.check, "--check"), **options)
     print("\nchecks:")
     for r in results:
-        print(f"  step {r.details['step']}: {r}")
+        expected = as_expected(r)
+        tag = {"NO": "  <-- not as the mathematics expects",
+               "undecided": "  (expectation undecided)"}.get(expected, "")
+        if expected == "yes" and not r.ok:
+            tag = "  (fails, as it must here)"
+        print(f"  step {r.details['step']}: {r}{tag}")
     for step, title, reason in results.skipped:
         print(f"  step {step}: {title}: not checked ({reason})")
-    return EXIT_OK if all(r.ok for r in results) else EXIT_FAILED
+    return EXIT_OK if results.ok else EXIT_FAILED
 
 
 def cmd_fit(args) -> int:

@@ -18,10 +18,17 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+import sympy
+
 from . import zoo
-from .checks import CHECKS, CheckResult, Subject, Suite
+from .checks import CHECKS, CheckResult, Subject, Suite, check_boundary
 from .errors import ScoresymInputError
 from .numerics.sampling import inverse_cdf_sample
+from .symbolic.asymptotics import integrable
+from .symbolic.boundary import METHOD, exact_values
+from .symbolic.conditions import field_products, score_products, vanishes_at
+from .symbolic.operators import divergence
+from .weights import choose_weight, distance_to_edges
 
 
 @dataclass
@@ -80,14 +87,88 @@ def _row(name: str, check: str, thunk, expected: bool) -> Row:
 
 
 def user_builtin(model, params: dict, weight=None):
-    """A user's model as a suite entry, claimed valid; a 1-D model without a sampler is drawn
-    from by numerical inverse CDF (the model itself is left as it is)."""
+    """A user's model at ``params`` as a suite entry. The parameters must meet the model's
+    conditions (else ScoresymInputError naming the ones they break). The verdicts expected of
+    the boundary and Fisher rows follow from the boundary conditions at these values (decided
+    by exact edge limits where undecided symbolically); on a bounded domain without a
+    ``weight``, the fit uses the one :func:`scoresym.weights.choose_weight` proves valid with
+    finite-variance gradients. A 1-D model without a sampler is drawn from by numerical inverse
+    CDF (the model itself is left as it is). ``notes`` say what was decided and why."""
+    model.require_conditions(params)
+    products = score_products(model)
+    edges = vanishes_at(model, params, products)
+    how = "the edge asymptotics at these values"
+    if edges is None:
+        edges = check_boundary(model, params).ok
+        how = "exact edge limits at these values"
+    valid = vanishes_at(model, params, products, bracket=True)
+    valid = edges if valid is None else valid
+    validity = "valid" if valid else "invalid"
+    if valid and not edges:
+        validity += " (the terms p s at the two edges of an interval cancel, not vanish)"
+    notes = [f"conditions for a density: {model.conditions}",
+             f"plain score matching (boundary term p s) is {validity} at these values, by "
+             f"{how}"]
+    if weight is None and distance_to_edges(model) is not None:
+        choice = choose_weight(model, params)
+        weight = choice.weight
+        notes.append(f"fit weight: {choice}")
+    elif weight is not None:
+        notes.append(f"fit weight: {weight} (given)")
+    g, stein_valid = stein_test_function(model, params)
+    notes.append(f"Stein's identity is checked with g = ({', '.join(map(str, g))}), whose "
+                 f"boundary term {'vanishes' if stein_valid else 'does not vanish'}")
     sampler = model.sampler
     if sampler is None and model.dim == 1:
         def sampler(rng, n, p):
             return inverse_cdf_sample(model, p, n, rng)
     return zoo.Builtin(model.name or "model", model, dict(params), "user density",
-                       fit_weight=weight, sampler=sampler)
+                       hyvarinen_valid=valid, fit_weight=weight, sampler=sampler,
+                       edges_vanish=edges, notes=tuple(notes), stein_test_function=g,
+                       stein_valid=stein_valid)
+
+
+def stein_test_function(model, params: dict) -> tuple:
+    """(g, whether Stein's identity must hold with it at ``params``): the first of
+    g_i = x_i + x_i^2, x_i, tanh(x_i) (each also times the distance to the edges on a bounded
+    domain, which tames a density that blows up there) whose boundary term vanishes and whose
+    two expectations E[g.s] and E[div g] are proven finite (a Cauchy density has no
+    E[x**2 s]); else the default, expected to hold where its boundary term vanishes."""
+    xs = model.variables
+    bases = [[v + v**2 for v in xs], list(xs), [sympy.tanh(v) for v in xs]]
+    distances = distance_to_edges(model)
+    candidates = [c for g in bases
+                  for c in ([g] if distances is None else
+                            [g, [t * gi for t, gi in zip(distances, g)]])]
+    for g in candidates:
+        if vanishes_at(model, params, field_products(model, g), bracket=True) and \
+                stein_expectations_finite(model, params, g):
+            return g, True
+    g = candidates[0]
+    holds = vanishes_at(model, params, field_products(model, g), bracket=True)
+    if holds is None:  # undecided symbolically: exact edge limits at these values decide
+        holds = check_boundary(model, params, test_function=g).ok
+    return g, bool(holds)
+
+
+def stein_expectations_finite(model, params: dict, g: list) -> bool:
+    """Whether E|g.s| and E|div g| are proven finite at ``params`` (every edge of every
+    coordinate, by the asymptotic engine)."""
+    values = exact_values(model, params)
+    log_f = model.log_density.xreplace(values)
+    pieces = [dot for dot in (sympy.Add(*[gi * si for gi, si in zip(g, model.score)]),
+                              divergence(g, model.variables))]
+    for piece in pieces:
+        piece = piece.xreplace(values)
+        if piece == 0:
+            continue
+        for v in model.variables:
+            lo, hi = model.domain[v]
+            for edge, direction in ((lo, "+"), (hi, "-")):
+                if integrable(log_f + sympy.log(piece**2) / 2, v, edge, direction) \
+                        is not sympy.true:
+                    return False
+    return True
 
 
 def plan(builtins: list, suite: Suite, whole: bool) -> list:
@@ -132,16 +213,20 @@ def summary_line(rows: list) -> str:
     return f"{c['passed']} passed, {c['failed']} failed{tail}"
 
 
-def report_json(rows: list) -> str:
-    """The rows and their counts as strict JSON (no NaN or Infinity tokens)."""
+def report_json(rows: list, notes=()) -> str:
+    """The rows and their counts (and ``notes`` on the models) as strict JSON (no NaN or
+    Infinity tokens)."""
     from .report import to_json
 
-    return to_json({"rows": [row.as_dict() for row in rows], **counts(rows)}, indent=1)
+    extra = {"notes": list(notes)} if notes else {}
+    return to_json({"rows": [row.as_dict() for row in rows], **counts(rows), **extra}, indent=1)
 
 
-def report_markdown(rows: list) -> str:
-    """The table in Markdown, with the reasons of checks that could not run."""
-    lines = ["# scoresym verify", "", summary_line(rows), "",
+def report_markdown(rows: list, notes=()) -> str:
+    """The table in Markdown (after ``notes`` on the models), with the reasons of checks that
+    could not run."""
+    lines = ["# scoresym verify", ""] + [f"- {note}" for note in notes] + \
+        ([""] if notes else []) + [summary_line(rows), "",
              "| model | check | lhs | rhs | abs diff | tolerance | method | status |",
              "|---|---|---|---|---|---|---|---|"]
     lines += ["| " + " | ".join(_cells(row)) + " |" for row in rows]
@@ -152,13 +237,13 @@ def report_markdown(rows: list) -> str:
     return "\n".join(lines) + "\n"
 
 
-def write_report(rows: list, folder) -> tuple:
+def write_report(rows: list, folder, notes=()) -> tuple:
     """report.md and report.json in ``folder`` (see :mod:`scoresym.outputs`: written atomically,
     never through a symbolic link); returns their paths."""
     from .outputs import write_text
 
-    return (write_text(folder, "report.md", report_markdown(rows)),
-            write_text(folder, "report.json", report_json(rows) + "\n"))
+    return (write_text(folder, "report.md", report_markdown(rows, notes)),
+            write_text(folder, "report.json", report_json(rows, notes) + "\n"))
 
 
 def _cells(row: Row) -> list:
@@ -182,4 +267,4 @@ def format_rows(rows: list) -> str:
 
 
 def _short(method: str) -> str:
-    return {"finite differences": "fd", "sympy.limit": "limit"}.get(method, method)
+    return {"finite differences": "fd", METHOD: "limit"}.get(method, method)

@@ -33,9 +33,14 @@ class Builtin:
     model: Model
     truth: dict
     description: str
-    hyvarinen_valid: bool = True  # False where the boundary term p(x) s(x) does not vanish
+    hyvarinen_valid: bool = True  # False where the boundary term [p(x) s(x)] does not vanish
     fit_weight: str | None = None  # the weight that makes score matching valid, where one is needed
     sampler: Callable | None = None  # draws for this entry, where the model has no sampler
+    edges_vanish: bool | None = None  # p s -> 0 at each edge (None: as hyvarinen_valid); it
+    # differs where the two edges' terms cancel (a periodic density) without vanishing
+    notes: tuple = ()  # what a report says of this entry (its conditions, the weight chosen)
+    stein_test_function: object = None  # g of the Stein row (None: the default x + x**2)
+    stein_valid: bool = True  # whether its boundary term vanishes, so the identity must hold
 
     def __post_init__(self):
         missing = {p.name for p in self.model.params} ^ set(self.truth)

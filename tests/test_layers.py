@@ -19,7 +19,7 @@ LAYERS = [
     ["model"],
     ["numerics"],
     ["zoo", "losses"],
-    ["estimate"],
+    ["estimate", "weights"],
     ["checks"],
     ["derive"],
     ["verify"],

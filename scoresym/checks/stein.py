@@ -77,11 +77,12 @@ def check_stein(model, params, test_function=None, samples=None, method="auto", 
 
 def _plan(subject: Subject) -> list:
     model, truth = subject.model, subject.truth
+    g, valid = subject.builtin.stein_test_function, subject.builtin.stein_valid
     if subject.quadrature:
-        return [Planned("stein", lambda: check_stein(model, truth, method="quad"))]
+        return [Planned("stein", lambda: check_stein(model, truth, g, method="quad"), valid)]
     if subject.has_sampler:
-        return [Planned("stein", lambda: check_stein(model, truth,
-                                                     samples=subject.sample(20 * subject.n)))]
+        return [Planned("stein", lambda: check_stein(
+            model, truth, g, samples=subject.sample(20 * subject.n)), valid)]
     return []
 
 

@@ -88,10 +88,13 @@ def fd_hessian(log_density, X: np.ndarray, params: dict, domain=None) -> np.ndar
     return out
 
 
-def relative_error(compiled: np.ndarray, reference: np.ndarray) -> tuple:
-    """(max relative error, compiled value there, reference value there)."""
+def relative_error(compiled: np.ndarray, reference: np.ndarray, scale=None) -> tuple:
+    """(max relative error, compiled value there, reference value there): |compiled -
+    reference| / max(1, |scale|), the scale being the reference itself unless given (the size
+    of the terms a reference is the sum of, where they cancel)."""
     compiled, reference = np.asarray(compiled, float), np.asarray(reference, float)
-    errors = np.abs(compiled - reference) / np.maximum(1.0, np.abs(reference))
+    scale = np.abs(reference) if scale is None else np.abs(np.asarray(scale, float))
+    errors = np.abs(compiled - reference) / np.maximum(1.0, scale)
     errors = np.where(np.isfinite(errors), errors, np.inf)
     k = np.unravel_index(np.argmax(errors), errors.shape)
     return float(errors[k]), float(compiled[k]), float(reference[k])
@@ -99,12 +102,13 @@ def relative_error(compiled: np.ndarray, reference: np.ndarray) -> tuple:
 
 def compare_quantities(name: str, pairs: dict, tolerances: dict, method: str,
                        details: dict) -> CheckResult:
-    """One CheckResult over several (compiled, reference) pairs: each quantity's largest relative
-    error is compared with its own tolerance; lhs, rhs and error come from the quantity that is
+    """One CheckResult over several (compiled, reference[, scale]) pairs (see
+    :func:`relative_error`): each quantity's largest relative error is compared with its own
+    tolerance; lhs, rhs and error come from the quantity that is
     worst relative to its tolerance, and details["errors"] holds every quantity's error."""
     errors, worst = {}, None
-    for quantity, (compiled, reference) in pairs.items():
-        error, lhs, rhs = relative_error(compiled, reference)
+    for quantity, (compiled, reference, *scale) in pairs.items():
+        error, lhs, rhs = relative_error(compiled, reference, *scale)
         errors[quantity] = error
         ratio = error / tolerances[quantity]
         if worst is None or not ratio <= worst[0]:
