@@ -66,6 +66,17 @@ def where(case) -> str:
     return "R" if case.dim == 1 else f"R^{case.dim}"
 
 
+def stated(conditions) -> str:
+    """Conditions as the table shows them: "always", "never", or the conditions."""
+    if isinstance(conditions, Exception):
+        return f"error: {conditions}"
+    if conditions.decided and not len(conditions):
+        return "always"
+    if conditions.decided and conditions.expr is sympy.false:
+        return "never"
+    return str(conditions).replace(" (inferred)", "")
+
+
 def row(case) -> tuple:
     domain = None if case.domain is None else {"x": case.domain}
     model, build = timed(lambda: ss.Model.from_string(case.density, case.variables,
@@ -77,7 +88,7 @@ def row(case) -> tuple:
     fit, t_fit = fitted(case, model)
     times = {"conditions": build + t_conditions, "boundary": t_boundary, "derive": t_derive,
              "verify": t_verify, "fit": t_fit}
-    cells = [case.id, f"`{case.density}`", where(case), str(conditions), str(boundary),
+    cells = [case.id, f"`{case.density}`", where(case), stated(conditions), stated(boundary),
              weight or "-", str(status), fit]
     return cells, times
 

@@ -10,9 +10,9 @@ Invariant: the estimate solves the stationarity equations exactly when it can (a
 when h is quadratic in theta, detected symbolically; SymPy's closed form when the stationarity
 equations solve) and otherwise minimizes with scipy using the exact symbolic gradient; the
 covariance is always the sandwich G^-1 J G^-1 / n from the exact per-sample gradient and Hessian
-in theta. The boundary term p w s must vanish at every edge: a model where it vanishes for no
-parameter values is refused before fitting, and one where it depends on them (or is undecided
-symbolically) is checked at the estimate (``details["boundary"]`` says how).
+in theta. The boundary term [p w s] must vanish at the estimate and 4 standard errors around
+it, decided at those exact values (``details["boundary"]``), and the estimate must meet the
+model's conditions for a density; otherwise the fit is refused, naming the reason.
 
 >>> import numpy as np, scoresym as ss
 >>> b = ss.zoo.get("gaussian_1d")
@@ -37,8 +37,14 @@ from .memo import PerModel
 from .numerics.differences import fd_hessian
 from .symbolic.boundary import boundary_terms
 from .symbolic.closed_form import stationary_point
-from .symbolic.conditions import bracket_conditions, score_products
+from .symbolic.conditions import (
+    bracket_conditions,
+    score_products,
+    vanishes_at,
+    vanishes_everywhere,
+)
 from .symbolic.operators import weighted_hyvarinen
+from .weights import candidates
 
 METHODS = ("auto", "closed_form", "optimize")
 #: Compiled objectives and closed forms, per model (built once: a repeated fit takes ms).
@@ -95,21 +101,15 @@ class FitResult:
 
 # --- the objective ------------------------------------------------------------------------------
 
-def boundary_validity(model, weights=None):
-    """The Conditions under which the boundary term p w_k s_k vanishes at every edge (w_k = 1
-    for plain score matching); see :func:`scoresym.symbolic.conditions.boundary_conditions`."""
-    return bracket_conditions(model, score_products(model, weights))
-
-
-def _invalid(weights, conditions, where: str = "") -> str:
-    reasons = "; ".join(c.reason for c in conditions) or "; ".join(conditions.undecided)
+def _invalid(model, weights, reasons: str, where: str) -> str:
+    suggested = [w for w in candidates(model) if w is not None][:2]
+    examples = " or ".join(f'weight="{w}"' for w in suggested) or 'weight="x" on (0, oo)'
     if weights is None:
         return (f"plain score matching is invalid for this model{where}: the boundary term p s "
                 f"does not vanish ({reasons}). Use generalized score matching: fit(..., "
-                f"weight=...) with a weight that vanishes at the edge, e.g. weight=\"x\" or "
-                f"\"min(x, 1)\" on (0, oo)")
+                f"weight=...) with a weight that vanishes at the edges, e.g. {examples}")
     return (f"the weight does not remove the boundary term{where} ({reasons}); use a weight "
-            f"that vanishes faster at the edge")
+            f"that vanishes faster at the edges, e.g. {examples}")
 
 
 # --- fitting ------------------------------------------------------------------------------------
@@ -151,8 +151,17 @@ class _Objective:
 
 
 def _is_quadratic(h: sympy.Expr, free: list) -> bool:
+    """Whether h is a polynomial of degree <= 2 in the free parameters: a quick structural
+    look first (a parameter inside exp, log or a negative power is not), then SymPy's Poly."""
     if not free:
         return False
+    params = set(free)
+    for node in sympy.preorder_traversal(h):
+        if not node.free_symbols & params:
+            continue
+        if isinstance(node, sympy.Function) or (node.is_Pow and not (
+                node.exp.is_Integer and node.exp >= 0 and not node.exp.free_symbols)):
+            return False
     try:
         return sympy.Poly(h, *free).total_degree() <= 2
     except sympy.PolynomialError:
@@ -180,27 +189,30 @@ def fit(model, X, method: str = "auto", init=None, weight=None, fixed=None) -> F
     if not free:
         raise ScoresymInputError("every parameter is fixed: nothing to fit")
     weights = model.weights(weight)
-    validity = boundary_validity(model, weights)
-    if validity.decided and validity.expr is sympy.false:
-        raise ScoresymInputError(_invalid(weights, validity))
     key = ("objective", tuple(map(str, weights or ())), tuple(p.name for p in free))
     objective = _DERIVED.get(model, key, lambda: _Objective(model, weights, free))
     solution = _solve(model, objective, X, method, init, fixed, free, weights)
     result = _result(model, objective, X, solution, fixed, free, weight)
-    _require_a_density(model, result)
-    _check_at_estimate(model, weights, result, validity)
+    _require_a_density(model, result, weights)
+    _check_at_estimate(model, weights, result)
     return result
 
 
-def _require_a_density(model, result) -> None:
+def _require_a_density(model, result, weights) -> None:
     """The estimate must be a density: an objective can be stationary or finite where f is not
-    one (a scale of 0 where f depends on s**2 only)."""
+    one (a scale of 0 where f depends on s**2 only). An objective that is invalid for every
+    parameter value (the exponential's plain one, minimal at lam = 0) is named as such."""
     failing = model.conditions.failing(result.params)
-    if failing:
-        shown = ", ".join(f"{k}={v:.6g}" for k, v in result.params.items())
-        raise ScoresymInputError(f"the estimate ({shown}) breaks the model's conditions "
-                                 f"({'; '.join(str(c) for c in failing)}): f is not a density "
-                                 f"there; start elsewhere with init={{...}}")
+    if not failing:
+        return
+    shown = ", ".join(f"{k}={v:.6g}" for k, v in result.params.items())
+    never = bracket_conditions(model, score_products(model, weights))
+    if never.decided and never.expr is sympy.false:
+        raise ScoresymInputError(_invalid(model, weights, "; ".join(c.reason for c in never),
+                                          f" (the estimate {shown} is not even a density)"))
+    raise ScoresymInputError(f"the estimate ({shown}) breaks the model's conditions "
+                             f"({'; '.join(str(c) for c in failing)}): f is not a density "
+                             f"there; start elsewhere with init={{...}}")
 
 
 def _check_data(model, X) -> None:
@@ -387,13 +399,19 @@ FALLBACK_STARTS = (1.0, 0.5, 2.0, -1.0)
 def _starting_point(model, X, free, fixed, init, value_and_gradient) -> np.ndarray:
     """init where given, else 0 (1 for positive parameters); where the objective is not finite
     there, or f is not a density (the model's conditions fail: a scale s = 0 where only s**2
-    enters), the same with the unset parameters at each of FALLBACK_STARTS in turn."""
+    enters), the same with the unset parameters at each of FALLBACK_STARTS in turn, then with
+    one of them at a time there and the others at 0."""
     def start(default):
         return np.array([init.get(p.name, 1.0 if p.is_positive else default) for p in free])
 
-    candidates = [start(0.0)] + [start(value) for value in FALLBACK_STARTS
-                                 if len(init) < len(free)]
     names = [p.name for p in free]
+    unset = [k for k, name in enumerate(names) if name not in init]
+    candidates = [start(0.0)] + [start(value) for value in FALLBACK_STARTS if unset]
+    for value in FALLBACK_STARTS:  # one parameter at a time (a scale a = 1 beside c = 0)
+        for k in unset if len(unset) > 1 else ():
+            theta = start(0.0)
+            theta[k] = value
+            candidates.append(theta)
     for theta in candidates:
         if not init and model.conditions.holds({**dict(zip(names, theta)), **fixed}) is False:
             continue  # not a density there (a scale of 0): no place to start
@@ -482,40 +500,66 @@ def maximum_likelihood(model, X, init=None, fixed=None) -> FitResult:
 
 
 
-#: How far from the estimate, in standard errors, the boundary conditions must still hold.
+#: How far from the estimate the boundary term must still vanish: this many standard errors,
+#: and at least RELATIVE_MARGIN of max(1, |estimate|) (a pinned estimate's standard error
+#: collapses: Beta(0.7, 3) fitted without a weight gives a = 2.0006 +- 0.0001).
 BOUNDARY_MARGIN = 4.0
+RELATIVE_MARGIN = 0.01
 
 
-def _check_at_estimate(model, weights, result, validity) -> None:
-    """The boundary term must vanish at the estimate and within BOUNDARY_MARGIN standard errors
-    of it along each free parameter, by the symbolic conditions where they decide it: an
-    objective that is invalid at the truth drives its estimate to where the term starts to
-    vanish (a Gamma with k = 1.5 fitted without a weight lands just above k = 2), so an estimate
-    that close to the edge of the region is not trusted. Where the conditions are undecided
-    symbolically, the exact edge limits at the estimate decide (labelled as such)."""
-    if validity.decided and validity.expr is sympy.true:
-        result.details["boundary"] = {"conditions": "none", "holds": True,
-                                      "decided_by": "symbolic conditions"}
+def _check_at_estimate(model, weights, result) -> None:
+    """The boundary term [p w s] must vanish at the estimate and a margin away from it along
+    each free parameter (BOUNDARY_MARGIN standard errors, at least RELATIVE_MARGIN of the value;
+    where f is still a density there), decided at
+    those exact values by the edge asymptotics (else by exact edge limits): an objective that
+    is invalid at the truth drives its estimate to where the term starts to vanish (a Gamma
+    with k = 1.5 fitted without a weight lands just above k = 2), so an estimate that close to
+    the edge of the region is not trusted. ``details["boundary"]`` says what was decided."""
+    products = score_products(model, weights)
+    if vanishes_everywhere(model, products):
+        result.details["boundary"] = {"holds": True, "decided_by": "edge asymptotics, for "
+                                      "every parameter value"}
         return
-    holds, how, where = validity.holds(result.params), "symbolic conditions", ""
-    if holds:
-        for name in result.names:
-            for sign in (-1, 1):
-                moved = {**result.params,
-                         name: result.params[name] + sign * BOUNDARY_MARGIN * result.stderr[name]}
-                if validity.holds(moved) is False:
-                    holds, where = False, (f" within {BOUNDARY_MARGIN:g} standard errors of the "
-                                           f"estimate ({name} = {moved[name]:.6g})")
-                    break
+    at = _vanishing_at(model, products, weights)
+    holds, reasons = at(result.params)
+    where = ", ".join(f"{k}={v:.6g}" for k, v in result.params.items())
+    where = f" at the estimate ({where})"
+    for name in result.names if holds else ():
+        value = result.params[name]
+        step = max(BOUNDARY_MARGIN * result.stderr[name], RELATIVE_MARGIN * max(1.0, abs(value)))
+        for sign in (-1, 1):
+            moved = {**result.params, name: value + sign * step}
+            if not np.isfinite(moved[name]) or model.conditions.holds(moved) is False:
+                continue
+            holds, reasons = at(moved)
             if not holds:
+                where = (f" near the estimate ({name} = {moved[name]:.6g}, "
+                         f"{step / result.stderr[name]:.3g} standard errors away): an "
+                         f"objective that is invalid at the truth pins its estimate just "
+                         f"inside the region where it is valid")
                 break
-    if holds is None:  # undecided symbolically: the numeric decision at the estimate
-        g = [w * s for w, s in zip(weights or [1] * model.dim, model.score)]
-        holds = all(t["term"] == 0 for t in boundary_terms(model, result.params, g))
-        how = "edge limits at the estimate (undecided symbolically)"
-    result.details["boundary"] = {"conditions": str(validity), "holds": holds, "decided_by": how,
-                                  "margin_in_stderr": BOUNDARY_MARGIN}
+        if not holds:
+            break
+    result.details["boundary"] = {"holds": holds, "margin_in_stderr": BOUNDARY_MARGIN,
+                                  "decided_by": "edge asymptotics and limits at exact values"}
     if not holds:
-        shown = ", ".join(f"{k}={v:.6g}" for k, v in result.params.items())
-        raise ScoresymInputError(_invalid(weights, validity, where or
-                                          f" at the estimate ({shown})"))
+        raise ScoresymInputError(_invalid(model, weights, reasons, where))
+
+
+def _shown(term) -> str:
+    """An edge term for a message: undecided, a number to 6 digits, or the expression."""
+    if term is None:
+        return "undecided"
+    return f"{float(term):.6g}" if term.is_number and term.is_finite else str(term)
+
+
+def _vanishing_at(model, products, weights):
+    """params -> (whether the bracket [p w s] vanishes there, the non-vanishing edge terms)."""
+    def at(params):
+        if vanishes_at(model, params, products, bracket=True):
+            return True, ""
+        g = [w * s for w, s in zip(weights or [1] * model.dim, model.score)]
+        bad = [f"{t['variable']} -> {t['edge']}: {_shown(t['term'])}"
+               for t in boundary_terms(model, params, g) if t["term"] != 0]
+        return not bad, "; ".join(bad)
+    return at

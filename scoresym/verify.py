@@ -97,18 +97,18 @@ def user_builtin(model, params: dict, weight=None):
     model.require_conditions(params)
     products = score_products(model)
     edges = vanishes_at(model, params, products)
-    how = "the edge asymptotics at these values"
+    how = "the leading behaviour of p s at each edge"
     if edges is None:
         edges = check_boundary(model, params).ok
-        how = "exact edge limits at these values"
+        how = "exact limits of p s at each edge"
     valid = vanishes_at(model, params, products, bracket=True)
     valid = edges if valid is None else valid
     validity = "valid" if valid else "invalid"
     if valid and not edges:
         validity += " (the terms p s at the two edges of an interval cancel, not vanish)"
     notes = [f"conditions for a density: {model.conditions}",
-             f"plain score matching (boundary term p s) is {validity} at these values, by "
-             f"{how}"]
+             f"plain score matching (boundary term p s) is {validity} at these values "
+             f"(decided by {how})"]
     if weight is None and distance_to_edges(model) is not None:
         choice = choose_weight(model, params)
         weight = choice.weight

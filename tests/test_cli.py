@@ -77,15 +77,28 @@ def test_verify_a_user_density(capsys, tmp_path):
     assert "fit recovers truth" in out and ", 0 failed" in out
 
 
-def test_verify_fails_for_a_user_density_whose_boundary_term_stays(capsys, tmp_path):
-    """x exp(-lam x) on (0, oo): p s = exp(-lam x)(1 - lam x) -> 1 at 0."""
+def test_verify_says_where_plain_score_matching_is_invalid_and_fits_with_a_weight(capsys):
+    """x exp(-lam x) on (0, oo): p s = exp(-lam x)(1 - lam x) -> 1 at 0, so the boundary and
+    Fisher rows must fail, and the fit needs a weight that vanishes at 0."""
     argv = ["verify", "--quick", "--density", "x*exp(-lam*x)", "--variables", "x", "--params",
-            "lam", "--positive", "lam", "--domain", "x=0:oo", "--at", "lam=2",
-            "--out", str(tmp_path)]
-    assert cli.main(argv) == 1
+            "lam", "--positive", "lam", "--domain", "x=0:oo", "--at", "lam=2"]
+    assert cli.main(argv) == 0
     out = capsys.readouterr().out
-    assert "boundary" in out and "FAIL" in out
-    assert "could not run" in (tmp_path / "report.md").read_text()
+    assert "plain score matching (boundary term p s) is invalid" in out
+    assert "fit weight: x:" in out
+    rows = {line.split()[1]: line for line in out.splitlines() if line.startswith("model ")}
+    assert rows["boundary"].endswith("pass (fails as it must)")
+    assert rows["fisher"].endswith("pass (fails as it must)")
+
+
+def test_verify_exits_one_when_the_given_weight_leaves_the_boundary_term(capsys, tmp_path):
+    argv = ["verify", "--quick", "--density", "x*exp(-lam*x)", "--variables", "x", "--params",
+            "lam", "--positive", "lam", "--domain", "x=0:oo", "--at", "lam=2", "--weight",
+            "1 + x", "--out", str(tmp_path)]
+    assert cli.main(argv) == 1
+    assert "fit weight: 1 + x (given)" in capsys.readouterr().out
+    report = (tmp_path / "report.md").read_text()
+    assert "could not run" in report and "weight does not remove the boundary term" in report
 
 
 def test_every_subcommand_has_help_with_an_example():

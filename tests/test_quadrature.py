@@ -31,7 +31,7 @@ from scoresym.numerics.expectation import (
     quadrature_result,
 )
 
-SECONDS = 5.0  # each case, the model's compilation included
+SECONDS = 30.0  # each case, the model's compilation included: a guard against hangs
 LOOSEST = 1e-7  # a tolerance looser than this (relative to the scale) is not a verdict
 
 # name -> (f as a user types it, variables, parameters, positive parameters, domain)

@@ -175,11 +175,17 @@ class _Edge:
         return self if condition is sympy.true else _Edge(self.t, self.known.with_case(condition))
 
 
+#: Functions analysed through their exponentials (cosh u = (e^u + e^-u)/2, ...).
+HYPERBOLIC = (sympy.cosh, sympy.sinh, sympy.tanh)
+
+
 def growth(expr: sympy.Expr, t: sympy.Symbol, known: Known | None = None) -> list:
     """Every case of the leading behaviour of expr as t -> 0+: [(condition, Growth)]."""
     edge = _Edge(t, known or Known())
     expr = sympy.sympify(expr).replace(lambda n: isinstance(n, sympy.erf),
                                        lambda n: 1 - sympy.erfc(n.args[0]))
+    expr = expr.replace(lambda n: isinstance(n, HYPERBOLIC) and n.args[0].has(t),
+                        lambda n: n.rewrite(sympy.exp))
     out = []
     for condition, oriented in _orient_erfc(expr, edge):
         for c, g in _growth(oriented, edge.given(condition)):
@@ -837,6 +843,9 @@ def simplified(condition, known: Known | None = None):
         return condition
     if condition.xreplace(known.substitution) in (sympy.true, sympy.false):
         return condition.xreplace(known.substitution)
+    condition = _factored_relations(condition, known)
+    if condition in (sympy.true, sympy.false):
+        return condition
     try:
         conjunctions = [c for c in map(_conjunction, sympy.Or.make_args(
             sympy.to_dnf(condition, simplify=False))) if c is not None]
@@ -856,6 +865,46 @@ def simplified(condition, known: Known | None = None):
         except (TypeError, ValueError, NotImplementedError):
             pass
     return _drop_known(result, known)
+
+
+#: Boolean simplification of a condition is tried up to this many distinct relations.
+_MAX_ATOMS = 8
+
+
+def _factored_relations(condition, known: Known):
+    """``condition`` with each p = 0 and p != 0 on a product p split into its factors (those
+    the known facts make nonzero dropped: a**(b - 1) for a > 0), then simplified as Boolean
+    logic where that is small enough: (sin m = 0 and k sin m = 0) or (sin m != 0 and
+    k sin m = 0) is k = 0 or sin m = 0.
+
+    >>> k, m = sympy.symbols("k m", real=True)
+    >>> s = sympy.sin(m)
+    >>> _factored_relations((sympy.Eq(s, 0) & sympy.Eq(k * s, 0))
+    ...                     | (sympy.Ne(s, 0) & sympy.Eq(k * s, 0)), Known())
+    Eq(k, 0) | Eq(sin(m), 0)
+    """
+    def factors(e):
+        kept = [f for f in sympy.Mul.make_args(sympy.factor(e))
+                if not f.is_number and known.sign(f) not in (1, -1)]
+        return [f.base if f.is_Pow and f.exp.is_positive else f for f in kept]
+
+    def split(relation):
+        parts = factors(relation.lhs - relation.rhs)
+        if isinstance(relation, sympy.Eq):
+            return sympy.Or(*[sympy.Eq(f, 0) for f in parts]) if parts else sympy.false
+        return sympy.And(*[sympy.Ne(f, 0) for f in parts]) if parts else sympy.true
+
+    try:
+        split_up = condition.replace(
+            lambda n: isinstance(n, (sympy.Eq, sympy.Ne)) and n.free_symbols, split)
+        atoms = split_up.atoms(sympy.Eq, sympy.Ne)
+        if 1 < len(atoms) <= _MAX_ATOMS:
+            as_not = split_up.replace(lambda n: isinstance(n, sympy.Ne),
+                                      lambda n: sympy.Not(sympy.Eq(n.lhs, n.rhs)))
+            split_up = sympy.simplify_logic(as_not)
+        return split_up
+    except (TypeError, ValueError, NotImplementedError, RecursionError):
+        return condition
 
 
 def _conjunction(term):

@@ -22,9 +22,27 @@ from .asymptotics import vanishes
 
 
 def exact_values(model, params: dict) -> dict:
-    """{parameter Symbol: exact Rational} from the float values of ``model``'s parameters
-    (``params`` by name, already validated by the caller)."""
-    return {p: sympy.Rational(repr(float(params[p.name]))) for p in model.params}
+    """{parameter Symbol: value} from the float values of ``model``'s parameters (``params``
+    by name, already validated by the caller): the exact Rational of a value as a person
+    types it (2.5 is 5/2, so a = 1 is exactly 1), and a 30-digit Float for a computed one
+    (an estimate: 1.4982717309867 as a Rational makes SymPy's powers lam**k crawl).
+
+    >>> from scoresym import zoo
+    >>> exact_values(zoo.get("gaussian_1d").model, {"mu": 0.5, "s2": 1.4982717309867})
+    ... # doctest: +ELLIPSIS
+    {mu: 1/2, s2: 1.4982717309866...}
+    """
+    return {p: _value(float(params[p.name])) for p in model.params}
+
+
+#: A float with at most this many significant digits in its shortest repr is taken exactly.
+TYPED_DIGITS = 8
+
+
+def _value(value: float):
+    text = repr(value)
+    digits = len(text.split("e")[0].replace("-", "").replace(".", "").strip("0"))
+    return sympy.Rational(text) if digits <= TYPED_DIGITS else sympy.Float(value, 30)
 
 
 def boundary_terms(model, params: dict, g, finite_only: bool = False) -> list:

@@ -27,7 +27,7 @@ from dataclasses import dataclass
 
 import sympy
 
-from ..budget import BUDGETS, OverBudget, time_limit
+from ..budget import BUDGETS, OverBudget, budgets, time_limit
 from ..errors import ScoresymInputError
 from ..memo import PerModel
 from .asymptotics import Known, integrable, simplified, vanishes
@@ -422,6 +422,9 @@ def vanishing_conditions(verdicts: list, known: Known) -> Conditions:
         where = f"{variable} -> {edge}"
         if result is None:
             undecided.append(f"the boundary term as {where}")
+        elif result is sympy.false:
+            conditions.append(Condition(result, "inferred", f"the boundary term as {where} "
+                                                            f"vanishes for no parameter values"))
         elif result is not sympy.true:
             conditions.append(Condition(result, "inferred",
                                         f"the boundary term vanishes as {where} iff "
@@ -518,6 +521,26 @@ def bracket_conditions(model, products: list) -> Conditions:
     return _BOUNDARY.get(model, ("bracket", _key(products)), build)
 
 
+def vanishes_everywhere(model, products: list) -> bool:
+    """Whether the bracket of the products vanishes for every parameter value the model's
+    conditions allow, proven quickly (each edge question within a second): True, or False when
+    not proven that way (decide at parameter values instead, with :func:`vanishes_at`).
+    Computed once per model and products.
+
+    >>> from scoresym import zoo
+    >>> m = zoo.get("gaussian_1d").model
+    >>> vanishes_everywhere(m, score_products(m))
+    True
+    """
+    def build():
+        with budgets(edge=min(1.0, BUDGETS.edge)):
+            cancel = _cancelling(model, products)
+            verdicts = edge_verdicts(list(products), model.variables, model.domain,
+                                     _known(model))
+        return all(r is sympy.true or v in cancel for v, _, _, r in verdicts)
+    return _BOUNDARY.get(model, ("everywhere", _key(products)), build)
+
+
 def cancelling_coordinates(model, products: list) -> set:
     """The coordinates x_i on a finite interval where products[i] takes the same finite value
     at both edges for every parameter value (its bracket is 0 identically); computed once."""
@@ -554,7 +577,11 @@ def vanishes_at(model, params: dict, products: list, bracket: bool = False):
     True
     """
     values = exact_values(model, params)
-    at = [product.xreplace(values) for product in products]
+    try:
+        with time_limit(BUDGETS.edge):
+            at = [product.xreplace(values) for product in products]
+    except OverBudget:
+        return None
     cancel = _cancelling(model, at) if bracket else set()
     verdicts = [sympy.true if v in cancel else r
                 for v, _, _, r in edge_verdicts(at, model.variables, model.domain, Known())]
