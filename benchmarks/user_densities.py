@@ -103,6 +103,7 @@ def main() -> None:
               "plain score matching valid iff", "verify's fit weight", "verify exit", "fit",
               "conditions (s)", "boundary (s)", "derive (s)", "verify (s)", "fit (s)"]
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    print("\n".join(lines), flush=True)
     slowest = (0.0, "")
     for case in corpus.CASES:
         if args.only and case.id not in args.only:
