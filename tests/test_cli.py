@@ -101,6 +101,18 @@ def test_verify_exits_one_when_the_given_weight_leaves_the_boundary_term(capsys,
     assert "could not run" in report and "weight does not remove the boundary term" in report
 
 
+def test_check_stein_exits_one_where_a_side_is_proven_infinite(capsys):
+    """Beta(0.5, 0.5) with g = 1: f g blows up at both edges and E[g.s] is infinite there. The
+    identity fails (exit 1, the reason printed), it is not bad input (exit 2)."""
+    argv = ["check", "stein", "x**(a - 1)*(1 - x)**(b - 1)", "--variables", "x", "--params",
+            "a b", "--domain", "x=0:1", "--at", "a=0.5,b=0.5", "--test-function", "1"]
+    assert cli.main(argv) == 1
+    out = capsys.readouterr().out
+    assert "FAILED" in out and "reason: E[g.s] is infinite: " in out and "as x -> 0" in out
+    argv[-3] = "a=1.5,b=1.5"  # f g vanishes at both edges: the identity holds
+    assert cli.main(argv) == 0
+
+
 def test_every_subcommand_has_help_with_an_example():
     for command in ("verify", "derive", "check", "fit", "figures"):
         run = subprocess.run([sys.executable, "-m", "scoresym.cli", command, "--help"],

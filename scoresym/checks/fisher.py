@@ -28,7 +28,7 @@ from ..numerics.expectation import (
     resolve_method,
     resolve_samples,
 )
-from ..numerics.result import CheckResult
+from ..numerics.result import CheckResult, infinite_result
 from ..symbolic.boundary import divergent_edges, exact_values
 from ..symbolic.operators import renamed
 from .check import Check, CommandLine, Planned, Subject, draws
@@ -86,7 +86,7 @@ def check_fisher(data_model, data_params, model, params, samples=None, method="a
             infinite = _infinite_expectations(data_model, data_params, model, params, compiled)
             if not infinite:
                 raise
-            return _infinite_result(name, infinite, labels)
+            return infinite_result(name, infinite, labels)
         explicit, implicit, constant = (float(v) for v in means)
         return quadrature_result(name, explicit, implicit + constant, errors, labels=labels,
                                  details=_parts(explicit, implicit, constant), scale=means)
@@ -112,14 +112,6 @@ def _infinite_expectations(data_model, data_params, model, params, compiled) -> 
     integrands = dict(zip(("explicit", "implicit", "constant"), compiled.expr.xreplace(values)))
     domain = {v: data_model.domain[w] for v, w in zip(model.variables, data_model.variables)}
     return divergent_edges(log_f, integrands, model.variables, domain)
-
-
-def _infinite_result(name: str, reasons: list, labels: tuple) -> CheckResult:
-    """The identity fails: an expectation in it is infinite (a verdict, not an error)."""
-    nan = float("nan")
-    return CheckResult(name, nan, nan, float("inf"), 0.0, method="quad",
-                       details={"reason": "; ".join(reasons), "infinite": reasons},
-                       lhs_label=labels[0], rhs_label=labels[1])
 
 
 def _plan(subject: Subject) -> list:

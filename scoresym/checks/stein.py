@@ -4,7 +4,8 @@ Invariant: the two sides are computed independently (the score side uses the com
 divergence side only g) and compared by quadrature against the normalized density (d <= 2), or
 by Monte Carlo on samples with the paired difference's standard error. The identity needs the
 boundary term f(x) g(x) to vanish at the edges of the domain (see :mod:`.boundary`); where it
-does not, this check fails.
+does not, this check fails: by the numbers, or, where quadrature cannot converge because a side is
+proven infinite (a limit at an edge), as a failed result naming that expectation and edge.
 
 >>> from scoresym import zoo
 >>> b = zoo.get("gaussian_1d")
@@ -18,6 +19,7 @@ import numpy as np
 import sympy
 
 from ..codegen.functions import param_values
+from ..errors import ScoresymInputError
 from ..numerics.ad import field_and_divergence
 from ..numerics.expectation import (
     DEFAULT_N_STDERR,
@@ -27,7 +29,8 @@ from ..numerics.expectation import (
     resolve_method,
     resolve_samples,
 )
-from ..numerics.result import CheckResult
+from ..numerics.result import CheckResult, infinite_result
+from ..symbolic.boundary import divergent_edges, exact_values
 from ..symbolic.fields import vector_field
 from ..symbolic.operators import divergence
 from .check import Check, CommandLine, Planned, Subject, draws
@@ -64,7 +67,14 @@ def check_stein(model, params, test_function=None, samples=None, method="auto", 
     name = f"stein[{model.name or 'model'}, {field.label}]"
     labels = ("E[g.s]", "-E[div g]")
     if method == "quad":
-        (lhs, div_g), errors = quadrature_expectation(model, params, lambda X: sides(X, **params))
+        try:
+            (lhs, div_g), errors = quadrature_expectation(model, params,
+                                                          lambda X: sides(X, **params))
+        except ScoresymInputError:
+            infinite = infinite_sides(model, params, field)
+            if not infinite:
+                raise
+            return infinite_result(name, infinite, labels)
         return quadrature_result(name, lhs, -div_g, errors, labels=labels,
                                  details={"test_function": field.label,
                                           "integrator_error": float(np.sum(errors))})
@@ -73,6 +83,20 @@ def check_stein(model, params, test_function=None, samples=None, method="auto", 
     return mc_result(name, values[:, 0], -values[:, 1], n_stderr,
                      {"test_function": field.label, "samples": len(X), "n_stderr": n_stderr},
                      labels)
+
+
+def infinite_sides(model, params, field) -> list:
+    """Reasons why E[g.s] or E[div g] is infinite at these parameter values (proven by the
+    limits of :func:`scoresym.symbolic.boundary.divergent_edges`), or [] when none can be
+    shown (always [] for a callable g)."""
+    if field.symbolic is None:
+        return []
+    g = field.symbolic
+    values = exact_values(model, params)
+    integrands = {"g.s": g.dot(model.score), "div g": divergence(g, model.variables)}
+    return divergent_edges(model.log_density.xreplace(values),
+                           {k: v.xreplace(values) for k, v in integrands.items()},
+                           model.variables, model.domain)
 
 
 def _plan(subject: Subject) -> list:

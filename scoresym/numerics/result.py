@@ -60,3 +60,17 @@ class CheckResult:
                        for k, v in self.details.items())
         return (f"<div><b style='color:{colour}'>{'ok' if self.ok else 'FAILED'}</b> "
                 f"<code>{html.escape(str(self))}</code><table>{rows}</table></div>")
+
+
+def infinite_result(name: str, reasons: list, labels: tuple, method: str = "quad") -> CheckResult:
+    """The identity fails: an expectation in it is infinite (a verdict, not an error); the
+    reasons name each infinite expectation and the edge where it diverges.
+
+    >>> r = infinite_result("stein", ["E[g.s] is infinite: (x)*f*h -> oo as x -> 0"], ("a", "b"))
+    >>> r.ok, r.details["reason"]
+    (False, 'E[g.s] is infinite: (x)*f*h -> oo as x -> 0')
+    """
+    nan = float("nan")
+    return CheckResult(name, nan, nan, float("inf"), 0.0, method=method,
+                       details={"reason": "; ".join(reasons), "infinite": list(reasons)},
+                       lhs_label=labels[0], rhs_label=labels[1])
