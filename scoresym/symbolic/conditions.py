@@ -103,13 +103,16 @@ def plain_text(expr) -> str:
     >>> a = sympy.Symbol("a")
     >>> plain_text(sympy.Or(0 < a, sympy.Eq(a, -1)))
     'a = -1 or a > 0'
+    >>> plain_text(sympy.And(sympy.Eq(a, 1), sympy.Or(a < 0, a > 2)))   # each group bracketed
+    'a = 1 and (a > 2 or a < 0)'
     """
     if isinstance(expr, sympy.StrictLessThan) and expr.lhs.is_number:
         return f"{expr.rhs} > {expr.lhs}"
     if isinstance(expr, sympy.LessThan) and expr.lhs.is_number:
         return f"{expr.rhs} >= {expr.lhs}"
     if isinstance(expr, sympy.And):
-        return " and ".join(plain_text(a) for a in expr.args)
+        return " and ".join(f"({plain_text(a)})" if isinstance(a, sympy.Or) else plain_text(a)
+                            for a in expr.args)
     if isinstance(expr, sympy.Or):
         return " or ".join(f"({plain_text(a)})" if isinstance(a, sympy.And) else plain_text(a)
                            for a in expr.args)
