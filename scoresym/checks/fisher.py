@@ -108,10 +108,10 @@ def _infinite_expectations(data_model, data_params, model, params, compiled) -> 
     renames = model.data_renames(data_model)
     values = {**exact_values(model, params),
               **{renames.get(p, p): v for p, v in exact_values(data_model, data_params).items()}}
-    log_f = data_model.log_density.xreplace(renames).xreplace(values)
-    integrands = dict(zip(("explicit", "implicit", "constant"), compiled.expr.xreplace(values)))
+    integrands = dict(zip(("explicit", "implicit", "constant"), compiled.expr))
     domain = {v: data_model.domain[w] for v, w in zip(model.variables, data_model.variables)}
-    return divergent_edges(log_f, integrands, model.variables, domain)
+    return divergent_edges(data_model.log_density.xreplace(renames), integrands, model.variables,
+                           domain, values)
 
 
 def _plan(subject: Subject) -> list:

@@ -92,11 +92,9 @@ def infinite_sides(model, params, field) -> list:
     if field.symbolic is None:
         return []
     g = field.symbolic
-    values = exact_values(model, params)
     integrands = {"g.s": g.dot(model.score), "div g": divergence(g, model.variables)}
-    return divergent_edges(model.log_density.xreplace(values),
-                           {k: v.xreplace(values) for k, v in integrands.items()},
-                           model.variables, model.domain)
+    return divergent_edges(model.log_density, integrands, model.variables, model.domain,
+                           exact_values(model, params))
 
 
 def _plan(subject: Subject) -> list:

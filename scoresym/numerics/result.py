@@ -62,7 +62,7 @@ class CheckResult:
                 f"<code>{html.escape(str(self))}</code><table>{rows}</table></div>")
 
 
-def infinite_result(name: str, reasons: list, labels: tuple, method: str = "quad") -> CheckResult:
+def infinite_result(name: str, reasons: list, labels: tuple) -> CheckResult:
     """The identity fails: an expectation in it is infinite (a verdict, not an error); the
     reasons name each infinite expectation and the edge where it diverges.
 
@@ -71,6 +71,6 @@ def infinite_result(name: str, reasons: list, labels: tuple, method: str = "quad
     (False, 'E[g.s] is infinite: (x)*f*h -> oo as x -> 0')
     """
     nan = float("nan")
-    return CheckResult(name, nan, nan, float("inf"), 0.0, method=method,
+    return CheckResult(name, nan, nan, float("inf"), 0.0, method="quad",
                        details={"reason": "; ".join(reasons), "infinite": list(reasons)},
                        lhs_label=labels[0], rhs_label=labels[1])

@@ -141,23 +141,26 @@ def one_sided_limit(expr, variable, edge, direction):
 
 
 def divergent_edges(log_density: sympy.Expr, integrands: dict, variables: tuple,
-                    domain: dict) -> list:
+                    domain: dict, values: dict | None = None) -> list:
     """Edges where E[h] = int f h is infinite, for each named integrand h: a sufficient test.
 
     Near a finite edge e, f h ~ L / |x - e| or worse when L = lim (x - e) f h is not zero;
     towards an infinite edge, when L = lim x f h is not zero. Such an integral diverges. (L = 0
-    proves nothing, and SymPy's undecided limits prove nothing.) ``log_density`` and the
-    integrands hold no parameters but numbers; a limit that depends on another coordinate is
-    not taken as proof. Returns ["E[name] is infinite: (x - e)*f*h -> L as x -> e", ...].
+    proves nothing, and SymPy's undecided limits prove nothing.) ``values`` (exact numbers for
+    the parameters) are substituted first: what remains may hold no parameters; a limit that
+    depends on another coordinate is not taken as proof. Returns
+    ["E[name] is infinite: (x - e)*f*h -> L as x -> e", ...].
 
     >>> x = sympy.Symbol("x", positive=True)
     >>> log_f = sympy.log(x) / 2 - 2 * x            # Gamma(1.5, 2), unnormalized
     >>> divergent_edges(log_f, {"h": -1 / x**2, "g": x}, (x,), {x: (0, sympy.oo)})
     ['E[h] is infinite: (x)*f*h -> -oo as x -> 0']
     """
-    f = sympy.exp(log_density)
+    values = values or {}
+    f = sympy.exp(log_density.xreplace(values))
     reasons = []
     for name, h in integrands.items():
+        h = h.xreplace(values)
         for _, variable, edge, direction in edges(variables, domain):
             scale = variable if edge in (sympy.oo, -sympy.oo) else variable - edge
             value = one_sided_limit(scale * f * h, variable, edge, direction)

@@ -110,12 +110,10 @@ def plain_text(expr) -> str:
         return f"{expr.rhs} > {expr.lhs}"
     if isinstance(expr, sympy.LessThan) and expr.lhs.is_number:
         return f"{expr.rhs} >= {expr.lhs}"
-    if isinstance(expr, sympy.And):
-        return " and ".join(f"({plain_text(a)})" if isinstance(a, sympy.Or) else plain_text(a)
-                            for a in expr.args)
-    if isinstance(expr, sympy.Or):
-        return " or ".join(f"({plain_text(a)})" if isinstance(a, sympy.And) else plain_text(a)
-                           for a in expr.args)
+    for kind, word, other in ((sympy.And, " and ", sympy.Or), (sympy.Or, " or ", sympy.And)):
+        if isinstance(expr, kind):  # a group of the other kind inside is bracketed
+            return word.join(f"({plain_text(a)})" if isinstance(a, other) else plain_text(a)
+                             for a in expr.args)
     if isinstance(expr, sympy.Ne):
         return f"{expr.lhs} != {expr.rhs}"
     if isinstance(expr, sympy.Eq):
