@@ -115,7 +115,10 @@ def _invalid(model, weights, reasons: str, where: str) -> str:
 # --- fitting ------------------------------------------------------------------------------------
 
 class _Objective:
-    """Compiled per-sample value, gradient and Hessian in the free parameters."""
+    """Compiled per-sample value and gradient in the free parameters, and the mean Hessian:
+    exact and constant from SymPy when h is quadratic in them (the linear solve needs it), else
+    by autograd's Jacobian of the compiled mean gradient (exact derivatives in floating point,
+    where SymPy's second derivatives of a mixture's objective take over a second)."""
 
     def __init__(self, model, weights, free):
         self.m, self.free = model, free
@@ -123,23 +126,34 @@ class _Objective:
         self.public = weighted_hyvarinen(model.operators, model.variables, weights)
         h = weighted_hyvarinen(stable, model.variables, weights)
         gradient = [sympy.diff(h, p) for p in free]
-        # the Hessian in theta: only the entries j <= k that are not identically zero
-        entries = [(j, k, sympy.diff(gradient[j], free[k]))
-                   for j in range(len(free)) for k in range(j, len(free))]
-        self.entries = [(j, k) for j, k, e in entries if e != 0]
         self.value = CompiledFunction("objective", h, model.variables, model.params, "scalar",
                                       shifts=shifts)
         self.gradient = CompiledFunction("gradient", sympy.Matrix(gradient or [0]), model.variables,
                                          model.params, "vector", shifts=shifts)
-        self.hessian = CompiledFunction(
-            "hessian_theta", sympy.Matrix([e for _, _, e in entries if e != 0] or [0]),
-            model.variables, model.params, "vector", shifts=shifts)
         self.quadratic = _is_quadratic(self.public, free)
+        if self.quadratic:
+            # only the entries j <= k that are not identically zero
+            entries = [(j, k, sympy.diff(gradient[j], free[k]))
+                       for j in range(len(free)) for k in range(j, len(free))]
+            self.entries = [(j, k) for j, k, e in entries if e != 0]
+            self.hessian = CompiledFunction(
+                "hessian_theta", sympy.Matrix([e for _, _, e in entries if e != 0] or [0]),
+                model.variables, model.params, "vector", shifts=shifts)
+        else:
+            self.traced_gradient = self.gradient.on_backend("autograd")
 
-    def pieces(self, X, values: dict, chunk: int = 20_000) -> tuple:
-        """(per-sample h (n,), gradients (n, p), the mean Hessian (p, p)) at ``values``; the
-        Hessian is accumulated over chunks of rows, never stored per sample."""
+    def pieces(self, X, values: dict, hessian: bool = True, chunk: int = 20_000) -> tuple:
+        """(per-sample h (n,), gradients (n, p), the mean Hessian (p, p) or None without
+        ``hessian``) at ``values``; the Hessian is accumulated over chunks of rows, never
+        stored per sample."""
+        mean = self.mean_hessian(X, values, chunk) if hessian else None
+        return self.value(X, **values), self.gradient(X, **values)[:, :len(self.free)], mean
+
+    def mean_hessian(self, X, values: dict, chunk: int = 20_000) -> np.ndarray:
+        """The mean over X of the Hessian of h in the free parameters, (p, p)."""
         p = len(self.free)
+        if not self.quadratic:
+            return self._traced_hessian(X, values, chunk)
         total = np.zeros(len(self.entries))
         for start in range(0, len(X), chunk):
             block = self.hessian(X[start:start + chunk], **values)[:, :len(self.entries)]
@@ -147,7 +161,25 @@ class _Objective:
         mean = np.zeros((p, p))
         for (j, k), value in zip(self.entries, total / len(X)):
             mean[j, k] = mean[k, j] = value
-        return self.value(X, **values), self.gradient(X, **values)[:, :p], mean
+        return mean
+
+    def _traced_hessian(self, X, values: dict, chunk: int) -> np.ndarray:
+        import autograd
+        import autograd.numpy as anp
+
+        names = [p.name for p in self.free]
+        theta = np.array([values[name] for name in names], dtype=float)
+        total = np.zeros((len(names), len(names)))
+        for start in range(0, len(X), chunk):
+            block = X[start:start + chunk]
+
+            def summed(t, block=block):
+                g = self.traced_gradient(block, **{**values, **dict(zip(names, t))})
+                return anp.sum(g[:, :len(names)], axis=0)
+
+            total += autograd.jacobian(summed)(theta)
+        mean = total / len(X)
+        return 0.5 * (mean + mean.T)
 
 
 def _is_quadratic(h: sympy.Expr, free: list) -> bool:
@@ -355,7 +387,7 @@ def _optimize(model, objective, X, init, fixed, free, names) -> _Solution:
     def value_and_gradient(theta):
         values = {**dict(zip(names, theta)), **fixed}
         with np.errstate(all="ignore"):
-            h, g, _ = objective.pieces(X, values)
+            h, g, _ = objective.pieces(X, values, hessian=False)
         if not (np.all(np.isfinite(h)) and np.all(np.isfinite(g))):
             return np.inf, np.zeros_like(theta)
         return float(h.mean()), g.mean(axis=0)
@@ -384,7 +416,7 @@ def _stationary(objective, X, values: dict) -> bool:
     """Whether the mean gradient in theta is 0 to within STATIONARY_IN_STDERR of its sampling
     standard error, in every coordinate."""
     with np.errstate(all="ignore"):
-        _, g, _ = objective.pieces(X, values)
+        _, g, _ = objective.pieces(X, values, hessian=False)
     if not np.all(np.isfinite(g)):
         return False
     stderr = g.std(axis=0) / np.sqrt(len(g))

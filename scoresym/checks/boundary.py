@@ -2,8 +2,10 @@
 
 Invariant: for each coordinate x_i and each edge e of its domain, the term is the one-sided limit
 of f(x) g_i(x) as x_i -> e, with the parameters replaced by exact rationals and the other
-coordinates left free: 0 where the asymptotic engine proves it, else ``sympy.limit``'s value,
-within a time budget each (see :func:`scoresym.symbolic.boundary.edge_term`). The check passes
+coordinates left free: 0 where the asymptotic engine proves it (for the score, first for every
+parameter value the model's conditions allow: an answer computed once per model and shared
+with ``fit``'s own boundary test), else ``sympy.limit``'s value, within a time budget each
+(see :func:`scoresym.symbolic.boundary.edge_term`). The check passes
 only when every term is exactly zero; a term that cannot be decided (or not in time) counts as
 not vanishing. With no test function, g is the model's own score, the term of the Hyvarinen
 objective (p s at the edges). Parameters that break the model's conditions are refused.
@@ -22,6 +24,7 @@ from ..codegen.functions import param_values
 from ..numerics.differences import probe_points
 from ..numerics.result import CheckResult
 from ..symbolic.boundary import METHOD, boundary_terms
+from ..symbolic.conditions import proven_edges, score_products
 from ..symbolic.fields import vector_field
 from .check import Check, CommandLine, Planned, Subject, no_samples
 
@@ -35,8 +38,11 @@ def check_boundary(model, params, test_function=None, weight=None) -> CheckResul
     """
     param_values(params, model.params)  # name what is missing, unknown or not a number
     model.require_conditions(params)
-    if test_function is None and weight is not None:
+    proven = set()
+    if test_function is None:  # edges proven for every parameter value: shared with fit
         weights = model.weights(weight)
+        proven = proven_edges(model, score_products(model, weights))
+    if test_function is None and weight is not None:
         g = [w * s for w, s in zip(weights, model.score)]
         label = f"g=w·score, w={weights[0] if len(set(weights)) == 1 else tuple(weights)}"
     elif test_function is None:
@@ -49,7 +55,7 @@ def check_boundary(model, params, test_function=None, weight=None) -> CheckResul
             raise ScoresymInputError("check_boundary needs a symbolic test function, "
                                      "not a callable")
         g, label = field.symbolic, field.label
-    terms = boundary_terms(model, params, g)
+    terms = boundary_terms(model, params, g, proven=proven)
     rng = np.random.default_rng(0)
     for t in terms:
         t["size"] = _size(model, t["term"], rng)

@@ -68,6 +68,14 @@ class GeneratedFunction:
         points = as_points(X, len(self.variables), self.backend)
         return self._function(points, *param_values(params, self.params, self.backend))
 
+    def on_backend(self, backend: str) -> GeneratedFunction:
+        """The same generated source run on another backend (e.g. "autograd", to differentiate
+        it in the parameters), without generating it again."""
+        twin = GeneratedFunction(self.name, self.source, self.variables, self.params,
+                                 self.shape, backend, runtime_namespace(backend))
+        twin.expr = getattr(self, "expr", None)
+        return twin
+
     def __repr__(self) -> str:
         args = ", ".join(["X"] + [f"{p.name}=" for p in self.params])
         return f"<compiled {self.shape} {self.name}({args}) [{self.backend}]>"

@@ -179,13 +179,24 @@ class _Edge:
 HYPERBOLIC = (sympy.cosh, sympy.sinh, sympy.tanh)
 
 
+def in_exponentials(expr: sympy.Expr, x: sympy.Symbol) -> sympy.Expr:
+    """expr with each erf(u) written 1 - erfc(u) and each cosh, sinh, tanh of an argument in x
+    written with exp, the forms the engine classifies (done before x is replaced by its edge
+    variable: SymPy evaluates cosh(61/(1000 t) + ...) slowly).
+
+    >>> x = sympy.Symbol("x")
+    >>> in_exponentials(sympy.cosh(x) + sympy.erf(x), x)
+    exp(x)/2 - erfc(x) + 1 + exp(-x)/2
+    """
+    expr = expr.replace(lambda n: isinstance(n, sympy.erf), lambda n: 1 - sympy.erfc(n.args[0]))
+    return expr.replace(lambda n: isinstance(n, HYPERBOLIC) and n.args[0].has(x),
+                        lambda n: n.rewrite(sympy.exp))
+
+
 def growth(expr: sympy.Expr, t: sympy.Symbol, known: Known | None = None) -> list:
     """Every case of the leading behaviour of expr as t -> 0+: [(condition, Growth)]."""
     edge = _Edge(t, known or Known())
-    expr = sympy.sympify(expr).replace(lambda n: isinstance(n, sympy.erf),
-                                       lambda n: 1 - sympy.erfc(n.args[0]))
-    expr = expr.replace(lambda n: isinstance(n, HYPERBOLIC) and n.args[0].has(t),
-                        lambda n: n.rewrite(sympy.exp))
+    expr = in_exponentials(sympy.sympify(expr), t)
     out = []
     for condition, oriented in _orient_erfc(expr, edge):
         for c, g in _growth(oriented, edge.given(condition)):
@@ -460,7 +471,7 @@ def _log(u: sympy.Expr, edge: _Edge) -> list:
                     out.append((case, Growth(g.power, sympy.Integer(0), sympy.Integer(1))))
                 elif g.logs != 0:
                     raise Unclassified("log of a power of log")
-                elif sympy.simplify(g.coef - 1) == 0:  # log(1 + v) ~ v
+                elif _canonical(g.coef - 1) == 0:  # log(1 + v) ~ v
                     out += [(_and(case, c), h) for c, h in _growth(u - 1, real_edge.given(c_p))]
                 else:
                     out.append((case, Growth(sympy.log(g.coef))))
@@ -537,7 +548,7 @@ def _sum(terms: list, edge: _Edge) -> list:
     whole = sympy.Add(*terms)
     value = whole.subs(edge.t, 0)
     if not value.has(sympy.zoo, sympy.oo, -sympy.oo, sympy.nan, sympy.AccumBounds) and \
-            sympy.simplify(value) == 0:
+            _canonical(value) == 0:
         try:
             return _series(whole, sympy.true, edge)
         except Unclassified:
@@ -567,7 +578,7 @@ def _series(e, case, edge: _Edge, depth: int = 0) -> list:
     with that equality substituted)."""
     lead = _leading(e, edge.t)
     if lead.zero:
-        if sympy.simplify(e) == 0:
+        if _canonical(e) == 0:
             return [(case, ZERO)]
         raise Unclassified(f"no leading term for {e}")
     out = []
@@ -619,9 +630,9 @@ def _largest_exponential(condition, growths: list, edge: _Edge) -> list:
     if not rest:
         return [(condition, first)]
     other = rest[0]
-    difference = sympy.simplify(first.exponent - other.exponent)
+    difference = _canonical(first.exponent - other.exponent)
     if difference == 0:
-        same = [g for g in growths if sympy.simplify(g.exponent - first.exponent) == 0]
+        same = [g for g in growths if _canonical(g.exponent - first.exponent) == 0]
         if len(same) == len(growths):
             plain = [replace(g, exponent=sympy.Integer(0), side=0) for g in same]
             return [(c, replace(g, exponent=first.exponent, side=first.side) if not g.zero
@@ -678,10 +689,29 @@ def _most_singular(condition, growths: list, edge: _Edge, dominated=()) -> list:
         elif order > 0:
             out += _most_singular(case, rest, edge, (*dominated, first))
         else:
-            merged = replace(first, coef=sympy.simplify(first.coef + rest[0].coef),
+            merged = replace(first, coef=_canonical(first.coef + rest[0].coef),
                              bounded=first.bounded or rest[0].bounded, merged=True)
             out += _most_singular(case, [merged] + rest[1:], edge, dominated)
     return out
+
+
+def _canonical(e: sympy.Expr) -> sympy.Expr:
+    """e in a form that is 0 exactly when e is: a polynomial expanded, a rational function
+    cancelled (both canonical, and far cheaper than ``sympy.simplify``, which is kept for
+    the rest).
+
+    >>> a, b = sympy.symbols("a b")
+    >>> _canonical((a + b)**2 - a**2 - 2*a*b - b**2), _canonical(a / (a*b + a) - 1 / (b + 1))
+    (0, 0)
+    """
+    if e.is_Number:
+        return e
+    symbols = e.free_symbols
+    if e.is_polynomial(*symbols):
+        return sympy.expand(e)
+    if e.is_rational_function(*symbols):
+        return sympy.cancel(e)
+    return sympy.simplify(e)
 
 
 def _zero_cases(g: Growth, edge: _Edge) -> list:
@@ -702,11 +732,11 @@ def _compare(g1: Growth, g2: Growth, known: Known) -> list:
     """[(condition, order)]: -1 where g1 dominates g2 as t -> 0+, +1 where g2 does, 0 where
     they are of the same order."""
     out = []
-    for c_p, s in _sign_cases(sympy.simplify(g1.power - g2.power), known):
+    for c_p, s in _sign_cases(_canonical(g1.power - g2.power), known):
         if s:
             out.append((c_p, s))
             continue
-        for c_q, q in _sign_cases(sympy.simplify(g1.logs - g2.logs), known.with_case(c_p)):
+        for c_q, q in _sign_cases(_canonical(g1.logs - g2.logs), known.with_case(c_p)):
             out.append((_and(c_p, c_q), -q))
     return out
 
@@ -725,38 +755,56 @@ def edge_variable(x: sympy.Symbol, edge, direction: str):
     return t, edge + t if direction == "+" else edge - t
 
 
-def vanishes(expr: sympy.Expr, x, edge, direction: str, known: Known | None = None):
-    """The condition on the parameters under which expr -> 0 as x -> edge (a SymPy Boolean,
-    True or False when it does not depend on them), or None when undecided.
+#: What the engine (and SymPy beneath it) raises on a form it cannot classify.
+_UNCLASSIFIED = (Unclassified, TypeError, ValueError, NotImplementedError, RecursionError,
+                 ZeroDivisionError, AttributeError)
 
-    A sum whose every term vanishes for all parameter values vanishes: that sufficient test
-    runs first, term by term (a mixture's terms are simple; together their exponents must be
-    compared case by case).
+
+def vanishes(expr: sympy.Expr, x, edge, direction: str, known: Known | None = None,
+             budget: float | None = None):
+    """The condition on the parameters under which expr -> 0 as x -> edge (a SymPy Boolean,
+    True or False when it does not depend on them), or None when undecided (or not decided
+    within ``budget`` seconds, by default ``BUDGETS.edge``, for the whole question).
+
+    Tried in turn, all within the one budget: term by term (a sum whose every term vanishes
+    for all parameter values vanishes; a mixture's terms are simple, together their exponents
+    must be compared case by case), the expression as it is, and the expression expanded.
 
     >>> x, s1, s2 = sympy.symbols("x s1 s2", positive=True)
     >>> vanishes(x * sympy.exp(-x**2 / s1) + sympy.exp(-x / s2), x, sympy.oo, "-")
     True
     """
     known = known or Known()
-    terms = sympy.Add.make_args(sympy.expand(expr, deep=False, power_exp=False, log=False))
-    if len(terms) > 1 and all(_vanishes(term, x, edge, direction, known) is sympy.true
-                              for term in terms):
-        return sympy.true
-    return _vanishes(expr, x, edge, direction, known)
-
-
-def _vanishes(expr, x, edge, direction: str, known: Known):
     t, at = edge_variable(x, edge, direction)
     try:
-        with time_limit(BUDGETS.edge):
-            cases = growth(expr.subs(x, at), t, known)
-            cases = [(sympy.simplify_logic(c) if c not in (sympy.true, sympy.false) else c, g)
-                     for c, g in cases]
-            return _either(cases, [_tends_to_zero(g, known.with_case(c)) for c, g in cases],
-                           known)
-    except (OverBudget, Unclassified, TypeError, ValueError, NotImplementedError,
-            RecursionError, ZeroDivisionError, AttributeError):
+        with time_limit(BUDGETS.edge if budget is None else budget):
+            expr = in_exponentials(expr, x)
+            at_edge = expr.xreplace({x: at})
+            terms = sympy.Add.make_args(sympy.expand(at_edge, deep=False, power_exp=False,
+                                                     log=False))
+            if len(terms) > 1 and all(_tends_to_zero_or_none(term, t, known) is sympy.true
+                                      for term in terms):
+                return sympy.true
+            verdict = _tends_to_zero_or_none(at_edge, t, known)
+            if verdict is None:
+                expanded = sympy.expand(expr)
+                if expanded != expr:
+                    verdict = _tends_to_zero_or_none(expanded.xreplace({x: at}), t, known)
+            return verdict
+    except (OverBudget, *_UNCLASSIFIED):
         return None
+
+
+def _tends_to_zero_or_none(expr, t, known: Known):
+    """The condition under which expr(t) -> 0 as t -> 0+, or None where the engine cannot
+    classify it (a time budget running out is left to the caller)."""
+    try:
+        cases = growth(expr, t, known)
+    except _UNCLASSIFIED:
+        return None
+    cases = [(sympy.simplify_logic(c) if c not in (sympy.true, sympy.false) else c, g)
+             for c, g in cases]
+    return _either(cases, [_tends_to_zero(g, known.with_case(c)) for c, g in cases], known)
 
 
 def _either(cases: list, verdicts: list, known: Known):
@@ -808,7 +856,7 @@ def integrable(log_f: sympy.Expr, x, edge, direction: str, known: Known | None =
     shift = 2 if edge in (sympy.oo, -sympy.oo) else 0
     try:
         with time_limit(BUDGETS.edge if budget is None else budget):
-            cases = growth(sympy.exp(log_f.subs(x, at)), t, known)
+            cases = growth(sympy.exp(log_f.xreplace({x: at})), t, known)
             parts = []
             for _, g in cases:
                 if g.zero:  # f is 0 near the edge, so everywhere (it is analytic): no density
@@ -822,8 +870,7 @@ def integrable(log_f: sympy.Expr, x, edge, direction: str, known: Known | None =
                                   sympy.And(sympy.Eq(g.power - shift, -1), g.logs < -1))
                 parts.append(ok)
             return _either(cases, parts, known)
-    except (OverBudget, Unclassified, TypeError, ValueError, NotImplementedError,
-            RecursionError, ZeroDivisionError, AttributeError):
+    except (OverBudget, *_UNCLASSIFIED):
         return None
 
 

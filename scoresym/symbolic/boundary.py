@@ -45,12 +45,13 @@ def _value(value: float):
     return sympy.Rational(text) if digits <= TYPED_DIGITS else sympy.Float(value, 30)
 
 
-def boundary_terms(model, params: dict, g, finite_only: bool = False) -> list:
+def boundary_terms(model, params: dict, g, finite_only: bool = False, proven=()) -> list:
     """[{variable, edge, term}] with term = lim_{x_i -> edge} f(x) g_i(x) (None if undecided)
-    at these parameter values (exact rationals)."""
+    at these parameter values (exact rationals). ``proven``: {(variable name, edge)} where the
+    term is already proven 0 for every allowed parameter value (not computed again)."""
     values = exact_values(model, params)
     return edge_limits(model.log_density.xreplace(values), [gi.xreplace(values) for gi in g],
-                       model.variables, model.domain, finite_only)
+                       model.variables, model.domain, finite_only, proven)
 
 
 def edges(variables: tuple, domain: dict, finite_only: bool = False):
@@ -64,14 +65,15 @@ def edges(variables: tuple, domain: dict, finite_only: bool = False):
 
 
 def edge_limits(log_f: sympy.Expr, g: list, variables: tuple, domain: dict,
-                finite_only: bool = False) -> list:
+                finite_only: bool = False, proven=()) -> list:
     """[{variable, edge, term}]: one-sided limits of exp(log_f) g_i as x_i tends to each edge of
     its interval in ``domain`` (only the finite edges with ``finite_only``); parameters in
     ``log_f`` and ``g`` are numbers or left symbolic (a term that depends on their range is
-    then None, undecided)."""
+    then None, undecided). Edges in ``proven`` ({(variable name, edge)}) are 0 already."""
     f = sympy.exp(log_f)
     return [{"variable": variable.name, "edge": edge,
-             "term": edge_term(f * g[k], variable, edge, direction)}
+             "term": sympy.Integer(0) if (variable.name, edge) in proven else
+             edge_term(f * g[k], variable, edge, direction)}
             for k, variable, edge, direction in edges(variables, domain, finite_only)]
 
 

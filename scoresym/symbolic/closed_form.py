@@ -86,8 +86,11 @@ def moment_symbol(variables: tuple, alpha: tuple) -> sympy.Symbol:
 def empirical_objective(model, integrand=None) -> tuple:
     """(objective in moment symbols, {symbol: exponents}) or None when the integrand (default
     the Hyvarinen integrand) is not a polynomial in the variables."""
+    integrand = model.hyvarinen if integrand is None else integrand
+    if not integrand.is_polynomial(*model.variables):  # structural, without expanding
+        return None
     try:
-        poly = sympy.Poly(model.hyvarinen if integrand is None else integrand, *model.variables)
+        poly = sympy.Poly(integrand, *model.variables)
     except sympy.PolynomialError:
         return None
     if any(c.has(*model.variables) for c in poly.coeffs()):

@@ -438,14 +438,12 @@ def vanishing_conditions(verdicts: list, known: Known) -> Conditions:
 def edge_verdicts(products: list, variables: tuple, domain: dict, known: Known) -> list:
     """[(variable, edge, direction, condition)]: for each edge of each coordinate's interval,
     the condition on the parameters under which products[i] (f g_i) -> 0 there; None where
-    undecided (including a condition that involves the other coordinates). A product the
-    engine cannot classify as it is written is tried once more expanded."""
+    undecided (including a condition that involves the other coordinates), each edge within
+    one ``BUDGETS.edge``."""
     out = []
     for product, variable in zip(products, variables):
         for edge, direction in ((domain[variable][0], "+"), (domain[variable][1], "-")):
             result = vanishes(product, variable, edge, direction, known)
-            if result is None:
-                result = vanishes(sympy.expand(product), variable, edge, direction, known)
             if result is not None and result.free_symbols & set(variables):
                 result = None
             out.append((variable, edge, direction, result))
@@ -536,10 +534,32 @@ def vanishes_everywhere(model, products: list) -> bool:
     def build():
         with budgets(edge=min(1.0, BUDGETS.edge)):
             cancel = _cancelling(model, products)
-            verdicts = edge_verdicts(list(products), model.variables, model.domain,
-                                     _known(model))
-        return all(r is sympy.true or v in cancel for v, _, _, r in verdicts)
+        return all(r is sympy.true or v in cancel
+                   for v, _, _, r in quick_edge_verdicts(model, products))
     return _BOUNDARY.get(model, ("everywhere", _key(products)), build)
+
+
+def quick_edge_verdicts(model, products: list) -> list:
+    """:func:`edge_verdicts` given the model's conditions, each edge question within a second
+    (an edge not decided in that time is None); computed once per model and products, and
+    shared by the boundary check and the fit's boundary test.
+
+    >>> from scoresym import zoo
+    >>> m = zoo.get("exponential").model
+    >>> [str(r) for _, _, _, r in quick_edge_verdicts(m, score_products(m))]
+    ['False', 'True']
+    """
+    def build():
+        with budgets(edge=min(1.0, BUDGETS.edge)):
+            return edge_verdicts(list(products), model.variables, model.domain, _known(model))
+    return _BOUNDARY.get(model, ("quick edges", _key(products)), build)
+
+
+def proven_edges(model, products: list) -> set:
+    """{(variable name, edge)}: the edges where the product vanishes for every parameter value
+    the model's conditions allow (from :func:`quick_edge_verdicts`)."""
+    return {(v.name, edge) for v, edge, _, r in quick_edge_verdicts(model, products)
+            if r is sympy.true}
 
 
 def cancelling_coordinates(model, products: list) -> set:
