@@ -68,9 +68,9 @@ class FitResult:
 
     def interval(self, name: str, level: float = 0.95) -> tuple:
         """The Wald interval estimate +- z stderr."""
-        from scipy.stats import norm
+        from scipy.special import ndtri
 
-        z = norm.ppf(0.5 + level / 2)
+        z = ndtri(0.5 + level / 2)
         return self.params[name] - z * self.stderr[name], self.params[name] + z * self.stderr[name]
 
     def summary(self) -> str:

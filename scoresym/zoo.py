@@ -240,11 +240,13 @@ def truncated_normal(eta1: float = 1.0, eta2: float = 1.0) -> Builtin:
     x > 0, in natural parameters (so the objective is quadratic in them). p(0) > 0 and
     s(0) = eta1 != 0: the boundary term does not vanish; fit it with a weight."""
     def sampler(rng, n, p):
-        from scipy import stats
+        # inverse CDF of N(0, 1) truncated to z > a = -mean/sd: P(Z > z) = Phi(-z)/Phi(-a),
+        # so Z = -Phi^-1(U Phi(-a)), accurate far in the upper tail
+        from scipy.special import ndtr, ndtri
 
         mean, sd = p["eta1"] / p["eta2"], 1.0 / np.sqrt(p["eta2"])
-        return stats.truncnorm.rvs(-mean / sd, np.inf, loc=mean, scale=sd, size=(n, 1),
-                                   random_state=rng)
+        z = -ndtri(rng.uniform(size=(n, 1)) * ndtr(mean / sd))
+        return np.maximum(mean + sd * z, np.nextafter(0.0, 1.0))
 
     m = Model.from_string("eta1*x - eta2*x**2/2", "x", "eta1 eta2", kind="log",
                           positive="eta2", domain={"x": (0, "oo")}, name="truncated_normal",

@@ -10,12 +10,24 @@ from .backend import Backend
 
 def namespace() -> dict:
     import autograd.numpy
-    import autograd.scipy.special
 
     erfcx, log_erfc = _stable_erfc_primitives()
-    return {"numpy": autograd.numpy,
-            "scipy": types.SimpleNamespace(special=autograd.scipy.special),
+    return {"numpy": autograd.numpy, "scipy": types.SimpleNamespace(special=_Special()),
             "_erfcx": erfcx, "_log_erfc": log_erfc}
+
+
+class _Special:
+    """autograd.scipy.special, imported when generated code first calls one of its functions
+    (importing it imports all of scipy.stats: half a second that most models never need).
+
+    >>> float(_Special().erf(0.5))
+    0.5204998778130465
+    """
+
+    def __getattr__(self, name: str):
+        import autograd.scipy.special
+
+        return getattr(autograd.scipy.special, name)
 
 
 def _stable_erfc_primitives() -> tuple:

@@ -66,7 +66,13 @@ class GeneratedFunction:
 
     def __call__(self, X, /, **params):
         points = as_points(X, len(self.variables), self.backend)
-        return self._function(points, *param_values(params, self.params, self.backend))
+        values = param_values(params, self.params, self.backend)
+        per_point = [p.name for p, v in zip(self.params, values)
+                     if numpy.shape(v) not in ((), (points.shape[0],))]
+        if per_point:
+            raise ScoresymInputError(f"traced parameter(s) {', '.join(per_point)} must be "
+                                     f"scalars or hold one value per point")
+        return self._function(points, *values)
 
     def on_backend(self, backend: str) -> GeneratedFunction:
         """The same generated source run on another backend (e.g. "autograd", to differentiate
@@ -145,9 +151,11 @@ def param_values(given: dict, params: tuple, backend: str = "numpy") -> list:
 
 def scalar_param(name: str, value):
     """A parameter value as a finite numpy.float64 (so that 1/0 in generated code is inf, not
-    a ZeroDivisionError), or an autograd tracer passed through; a clear error else."""
+    a ZeroDivisionError), or an autograd tracer passed through (a scalar, or one value per
+    point: autograd then gives a gradient per batch of points in one pass); a clear error
+    else."""
     if is_traced(value):
-        if numpy.shape(value) != ():
+        if len(numpy.shape(value)) > 1:
             raise ScoresymInputError(f"parameter {name} must be a scalar")
         return value
     if isinstance(value, numbers.Real) and not isinstance(value, bool):

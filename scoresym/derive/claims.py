@@ -70,7 +70,7 @@ def boundary_value(model, products: list) -> tuple:
     for (variable, edge, direction, verdict), product in zip(verdicts, _each_twice(products)):
         if verdict is sympy.true or variable in cancel:
             continue
-        value = edge_term(product, variable, edge, direction)  # its generic value
+        value = edge_term(product, variable, edge, direction, verdict)  # its generic value
         term = sympy.Limit(product, variable, edge, direction) if value is None else value
         total += term if direction == "-" else -term
     total = total / Z

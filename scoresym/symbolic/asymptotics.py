@@ -26,6 +26,7 @@ answer is computed within a time budget.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, replace
 
 import sympy
@@ -148,7 +149,8 @@ def _linear_bound(relation):
 
 
 def _and(a, b):
-    """a and b, false where their relations contradict each other (k = 0 and k = 1)."""
+    """a and b, false where their relations contradict each other (k = 0 and k = 1);
+    remembered, as the same pairs recur in every case split."""
     both = sympy.And(a, b)
     if both in (sympy.true, sympy.false):
         return both
@@ -802,7 +804,7 @@ def _tends_to_zero_or_none(expr, t, known: Known):
         cases = growth(expr, t, known)
     except _UNCLASSIFIED:
         return None
-    cases = [(sympy.simplify_logic(c) if c not in (sympy.true, sympy.false) else c, g)
+    cases = [(sympy.simplify_logic(c, deep=False) if c not in (sympy.true, sympy.false) else c, g)
              for c, g in cases]
     return _either(cases, [_tends_to_zero(g, known.with_case(c)) for c, g in cases], known)
 
@@ -948,7 +950,7 @@ def _factored_relations(condition, known: Known):
         if 1 < len(atoms) <= _MAX_ATOMS:
             as_not = split_up.replace(lambda n: isinstance(n, sympy.Ne),
                                       lambda n: sympy.Not(sympy.Eq(n.lhs, n.rhs)))
-            split_up = sympy.simplify_logic(as_not)
+            split_up = sympy.simplify_logic(as_not, deep=False)
         return split_up
     except (TypeError, ValueError, NotImplementedError, RecursionError):
         return condition
@@ -962,7 +964,7 @@ def _conjunction(term):
         symbols = atom.free_symbols
         if len(symbols) == 1:
             (symbol,) = symbols
-            values = atom.as_set()
+            values = _values(atom)
             intervals[symbol] = intervals.get(symbol, sympy.S.Reals).intersect(values)
             if intervals[symbol] is sympy.S.EmptySet:
                 return None
@@ -971,6 +973,17 @@ def _conjunction(term):
         elif atom is not sympy.true:
             joint.append(atom)
     return intervals, frozenset(joint)
+
+
+@functools.lru_cache(maxsize=4096)
+def _values(relation):
+    """The set of values of its one symbol that satisfy ``relation``; remembered, since the
+    same few relations recur in every case split and SymPy's solver takes milliseconds each.
+
+    >>> _values(sympy.Symbol("d", real=True) > 2)
+    Interval.open(2, oo)
+    """
+    return relation.as_set()
 
 
 def _merged(conjunctions: list) -> list:

@@ -77,15 +77,21 @@ def edge_limits(log_f: sympy.Expr, g: list, variables: tuple, domain: dict,
             for k, variable, edge, direction in edges(variables, domain, finite_only)]
 
 
-def edge_term(expr, variable, edge, direction):
+#: ``edge_term``'s default: ask the asymptotic engine whether the term vanishes.
+ASK = object()
+
+
+def edge_term(expr, variable, edge, direction, verdict=ASK):
     """lim expr as ``variable`` -> ``edge``: 0 where the asymptotic engine proves it vanishes
-    for every value of the symbols left, else SymPy's limit; None when undecided.
+    for every value of the symbols left, else SymPy's limit; None when undecided. A caller that
+    has the engine's ``verdict`` already (a condition, or None: undecided) passes it.
 
     >>> x = sympy.Symbol("x", positive=True)
     >>> edge_term(x * sympy.exp(-x), x, sympy.oo, "-"), edge_term(sympy.exp(-x), x, 0, "+")
     (0, 1)
     """
-    verdict = vanishes(expr, variable, edge, direction)
+    if verdict is ASK:
+        verdict = vanishes(expr, variable, edge, direction)
     if verdict is sympy.true:
         return sympy.Integer(0)
     value = one_sided_limit(expr, variable, edge, direction)
