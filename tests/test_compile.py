@@ -95,6 +95,20 @@ def test_autograd_differentiates_through_parameters():
     assert autograd.grad(objective)(s2) == pytest.approx(expected, rel=1e-13)
 
 
+def test_a_traced_parameter_may_hold_one_value_per_point():
+    """Each point sees its own copy of the parameter: the gradient in copy i is point i's."""
+    m = zoo.get("gaussian_1d").model
+    g = m.lambdify("autograd")
+    X = np.array([[0.3], [1.7], [-0.4]])
+    per_point = autograd.grad(lambda s2: anp.sum(g.hyvarinen(X, mu=0.2, s2=s2)))(
+        np.full(3, 1.3))
+    one_by_one = [autograd.grad(lambda s2, i=i: g.hyvarinen(X[i:i + 1], mu=0.2, s2=s2)[0])(1.3)
+                  for i in range(3)]
+    assert per_point == pytest.approx(one_by_one, rel=1e-14)
+    with pytest.raises(ScoresymInputError, match="one value per point"):
+        autograd.grad(lambda s2: anp.sum(g.hyvarinen(X, mu=0.2, s2=s2)))(np.full(2, 1.3))
+
+
 def test_one_dimensional_input_is_accepted_when_d_is_one():
     f = zoo.get("gaussian_1d").model.lambdify()
     x = np.array([0.0, 1.0, 2.0])

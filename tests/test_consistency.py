@@ -124,6 +124,34 @@ def test_dsm_gradient_tends_to_the_esm_gradient(name):
     assert r.ok, str(r)
 
 
+@pytest.mark.parametrize("loss", ["esm", "dsm"])
+def test_batch_gradients_in_one_pass_are_each_batch_s_own(loss):
+    """The DSM-limit check's one autograd pass (a parameter copy per batch) against a gradient
+    of each batch's loss taken alone."""
+    from scoresym.checks.dsm_limit import _batch_gradients
+    from scoresym.losses import dsm_loss, esm_loss
+
+    b = zoo.get("gaussian_mixture_2d")
+    X = b.sample(90, seed=1)
+    names = [p.name for p in b.model.params]
+    values = [b.truth[k] for k in names]
+    which = np.repeat(np.arange(4), [25, 25, 20, 20])
+    f, extra = (esm_loss, {}) if loss == "esm" else (dsm_loss, {"sigma": 0.3, "seed": 5})
+    together = _batch_gradients(f, names, values, which, logp=b.model, X=X, **extra)
+    for batch in range(4):
+        rows = which == batch
+
+        def batch_loss(t, rows=rows):
+            params = dict(zip(names, t))
+            if loss == "esm":
+                return esm_loss(b.model, X[rows], **params)
+            # DSM's noise for these rows: the rows of the noise drawn for all of X
+            return anp.mean(dsm_loss(b.model, X, 0.3, seed=5, per_sample=True, **params)[rows])
+
+        alone = autograd.grad(batch_loss)(np.array(values))
+        assert together[batch] == pytest.approx(alone, rel=1e-12, abs=1e-14)
+
+
 def dsm_pitfall(logp, X, sigma, seed=None, antithetic=False, **params):
     """DSM with the target -eps/sigma^2 instead of -eps/sigma: the wrong scaling."""
     f = logp.lambdify("autograd").log_density

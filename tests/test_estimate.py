@@ -70,6 +70,29 @@ def test_student_t_location_and_scale_by_optimization():
         ss.fit(b.model, X, method="closed_form")
 
 
+@pytest.mark.parametrize("name", ["student_t", "gaussian_mixture_2d"])
+def test_a_non_quadratic_objective_s_hessian_is_the_symbolic_one(name):
+    """The mean Hessian in theta by autograd on the compiled gradient (non-quadratic objectives)
+    against SymPy's second derivatives of the same objective, compiled."""
+    import sympy
+
+    from scoresym.codegen.functions import CompiledFunction
+    from scoresym.derive.hyvarinen import weighted_hyvarinen
+    from scoresym.estimate import _Objective
+
+    b = zoo.get(name)
+    m, free = b.model, list(b.model.params)
+    objective = _Objective(m, None, free)
+    assert not objective.quadratic
+    X = b.sample(300, seed=2)
+    h = weighted_hyvarinen(m.operators, m.variables, None)
+    entries = [sympy.diff(h, p, q) for p in free for q in free]
+    symbolic = CompiledFunction("H", sympy.Matrix(entries), m.variables, m.params, "vector")
+    expected = symbolic(X, **b.truth).mean(axis=0).reshape(len(free), len(free))
+    assert objective.mean_hessian(X, b.truth, chunk=70) == pytest.approx(expected, rel=1e-10,
+                                                                         abs=1e-12)
+
+
 def test_fixed_parameters_are_held():
     b = zoo.get("gaussian_1d")
     X = b.sample(2000, seed=4)
