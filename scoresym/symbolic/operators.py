@@ -81,6 +81,11 @@ def weighted_hyvarinen(operators, variables, weights=None) -> sympy.Expr:
     return sympy.Add(*terms)
 
 
+class Shift(sympy.Dummy):
+    """The shift m of a stable log-sum-exp (see :func:`stabilize_log_sum_exp`): a constant to
+    differentiation, evaluated as max_k a_k(x) point by point."""
+
+
 def tidy(expr: sympy.Expr) -> sympy.Expr:
     """A cheap readable form: ``cancel`` small expressions when that does not make them longer.
 
@@ -92,8 +97,9 @@ def tidy(expr: sympy.Expr) -> sympy.Expr:
     (mu - x)/s2
     """
     size = _bounded_size(expr, _TIDY_MAX_NODES)
-    if size > _TIDY_MAX_NODES or expr.has(sympy.Min, sympy.Max, sympy.Piecewise, sympy.Abs):
-        return expr
+    if size > _TIDY_MAX_NODES or expr.has(sympy.Min, sympy.Max, sympy.Piecewise, sympy.Abs) \
+            or any(isinstance(s, Shift) for s in expr.free_symbols):
+        return expr  # cancelling would take exp(-m) out of a stable log-sum-exp's ratio
     cancelled = _factored_denominator(sympy.cancel(expr))
     return cancelled if _bounded_size(cancelled, size + 1) <= size else expr
 
@@ -129,7 +135,11 @@ def stabilize_log_sum_exp(log_density: sympy.Expr, variables: tuple) -> tuple:
     The rewrite is an identity for every constant m, so derivatives in x taken with m held
     constant are exactly those of log f; evaluating them with m = max_k a_k(x) point by point
     keeps every exponential <= 1 and every denominator >= 1, where the plain form underflows to
-    0/0 a few tens of units from the modes of a mixture.
+    0/0 a few tens of units from the modes of a mixture. A term constant in x is c exp(0), and
+    a power u**p with a symbolic exponent (u > 0 wherever f is real) is exp(p log u), so
+    softplus log(1 + exp(v)), a logistic density's log(1 + exp(-z))**-2 and a log-logistic's
+    log(1 + (x/a)**b) are written stably too (their scores are logistic functions of v, which
+    overflow to inf/inf in the plain form).
 
     >>> x = sympy.Symbol("x", real=True)
     >>> L = sympy.log(sympy.exp(-x**2) + 2*sympy.exp(-x))
@@ -138,30 +148,50 @@ def stabilize_log_sum_exp(log_density: sympy.Expr, variables: tuple) -> tuple:
     [Max(-x, -x**2)]
     >>> sympy.simplify(sympy.exp(stable) - sympy.exp(L))
     0
+    >>> stable, shifts = stabilize_log_sum_exp(-sympy.log(1 + sympy.exp(x)), (x,))
+    >>> list(shifts.values()), sympy.simplify(sympy.exp(stable) * (1 + sympy.exp(x)))
+    ([Max(0, x)], 1)
     """
     shifts = {}
     replacements = {}
     for node in sympy.preorder_traversal(log_density):
-        if isinstance(node, sympy.log) and node not in replacements:
-            terms = _exponential_terms(node.args[0], variables)
-            if terms:
-                shift = sympy.Dummy("shift", real=True)
-                shifts[shift] = sympy.Max(*[a for _, a in terms])
-                replacements[node] = shift + sympy.log(
-                    sympy.Add(*[c * sympy.exp(a - shift) for c, a in terms]))
+        if not isinstance(node, sympy.log) or node in replacements:
+            continue
+        inner, power = node.args[0], sympy.Integer(1)
+        if inner.is_Pow and inner.exp.is_real and not inner.exp.has(*variables):
+            inner, power = inner.base, inner.exp  # log(A**k) = k log(A), A > 0 here
+        terms = _exponential_terms(inner, variables)
+        if terms:
+            shift = Shift("shift", real=True)
+            shifts[shift] = sympy.Max(*[a for _, a in terms])
+            replacements[node] = power * (shift + sympy.log(
+                sympy.Add(*[c * sympy.exp(a - shift) for c, a in terms])))
     return log_density.xreplace(replacements), shifts
 
 
 def _exponential_terms(expr: sympy.Expr, variables: tuple) -> list:
-    """[(c_k, a_k)] when expr = sum_k c_k exp(a_k) with K >= 2, c_k free of x, a_k not; else []."""
+    """[(c_k, a_k)] when expr = sum_k c_k exp(a_k), K >= 2, c_k free of x, at least one a_k
+    depending on x and every c_k positive (so that the sum is positive); a constant term is
+    c exp(0), a power u**p with an exponent free of x and not an integer is exp(p log u);
+    else []."""
     if not expr.is_Add:
         return []
     terms = []
     for term in expr.args:
         coefficient, rest = term.as_independent(*variables, as_Add=False)
-        if not isinstance(rest, sympy.exp) or not rest.args[0].has(*variables):
+        if rest == 1:
+            exponent = sympy.Integer(0)
+        elif isinstance(rest, sympy.exp):
+            exponent = rest.args[0]
+        elif rest.is_Pow and not rest.exp.has(*variables) and rest.exp.is_integer is not True:
+            exponent = rest.exp * sympy.log(rest.base)
+        else:
             return []
-        terms.append((coefficient, rest.args[0]))
+        terms.append((coefficient, exponent))
+    if not any(a.has(*variables) for _, a in terms):
+        return []
+    if any(a == 0 for _, a in terms) and not all(c.is_positive for c, _ in terms):
+        return []  # 1 - exp(v): not a sum of positive terms, keep it as written
     return terms
 
 
@@ -169,7 +199,7 @@ def renamed(exprs: list, shifts: dict, renames: dict) -> tuple:
     """(exprs, shifts) with ``renames`` applied and every shift symbol replaced by a fresh one,
     so that two stable forms (a data model's and a model's, even the same model's) can be
     evaluated side by side without sharing a shift."""
-    fresh = {k: sympy.Dummy("shift", real=True) for k in shifts}
+    fresh = {k: Shift("shift", real=True) for k in shifts}
     mapping = {**renames, **fresh}
     return ([e.xreplace(mapping) for e in exprs],
             {fresh[k]: v.xreplace(renames) for k, v in shifts.items()})
