@@ -500,7 +500,7 @@ def maximum_likelihood(model, X, init=None, fixed=None) -> FitResult:
     fixed, init = _arguments(model, fixed, init)
     free = [p for p in model.params if p.name not in fixed]
     names = [p.name for p in free]
-    log_f = model.lambdify().log_density
+    log_f = model.compiled().log_density
 
     def negative_log_likelihood(theta):
         values = {**dict(zip(names, theta)), **fixed}

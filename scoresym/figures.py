@@ -117,7 +117,7 @@ def train_score_network(X, loss: str = "dsm", sigma: float = 0.3, steps: int = 1
 
 def network_fisher(params, builtin, X) -> float:
     """1/2 E ||s_net - s_true||^2 over the points X (samples from the data)."""
-    true = builtin.model.lambdify().score(X, **builtin.truth)
+    true = builtin.model.compiled().score(X, **builtin.truth)
     return float(0.5 * np.mean(np.sum((mlp(params, X) - true) ** 2, axis=1)))
 
 
@@ -128,7 +128,7 @@ def _mixture_grid(builtin, size: int = 120):
     x2 = np.linspace(-3.5, 4.0, size)
     G1, G2 = np.meshgrid(x1, x2)
     points = np.column_stack([G1.ravel(), G2.ravel()])
-    density = np.exp(builtin.model.lambdify().log_density(points, **builtin.truth))
+    density = np.exp(builtin.model.compiled().log_density(points, **builtin.truth))
     return G1, G2, density.reshape(G1.shape)
 
 
@@ -152,7 +152,7 @@ def score_field(trained=None, seed=0, quick: bool = False):
     X = b.sample(2000 if quick else 8000, seed=seed)
     trained = trained or train_score_network(X, "dsm", 0.3, steps=200 if quick else 2000,
                                              seed=seed)
-    score = b.model.lambdify().score
+    score = b.model.compiled().score
     with style():
         fig = new_figure(figsize=(7.0, 3.0))
         axes = fig.subplots(1, 2)
@@ -188,7 +188,7 @@ def hyvarinen_terms(seed=0, n: int = 100):
 
 
 def _terms(model, X, s2_values):
-    f = model.lambdify()
+    f = model.compiled()
     hessian = np.array([np.mean(f.laplacian(X, mu=0.0, s2=v)) for v in s2_values])
     norm = np.array([np.mean(0.5 * f.score(X, mu=0.0, s2=v)[:, 0] ** 2) for v in s2_values])
     return hessian, norm
@@ -318,7 +318,7 @@ def dsm_gradient_gap(builtin, X, sigma: float, order: int = 12) -> np.ndarray:
     """grad_theta of the DSM objective minus that of ESM, on the points X, with the expectation
     over eps taken by Gauss-Hermite quadrature (no noise: the gap shows its sigma^2 bias)."""
     m, names = builtin.model, list(builtin.truth)
-    log_density = m.lambdify("autograd").log_density
+    log_density = m.compiled("autograd").log_density
     nodes, weights = _gauss_hermite(m.dim, order)
 
     def dsm(theta):

@@ -325,7 +325,8 @@ class Model:
 
         With ``fast`` (the default), a log-density made of linear forms, sum_i g(w_i . x + c_i)
         + sum_j h(x_j), is evaluated with matrix products (:mod:`scoresym.codegen.fastpath`); the
-        results are the same.
+        results are the same. On a domain with a finite edge, points on or outside it are
+        refused with a ScoresymInputError naming the variable and the edge.
 
         >>> import numpy as np
         >>> m = Model.from_string("-(x - mu)**2/(2*s2)", "x", "mu s2", kind="log", positive="s2")
@@ -333,6 +334,17 @@ class Model:
         array([[0.5],
                [0. ]])
         """
+        from .codegen.compiled import InsideOnly
+
+        compiled = self.compiled(backend, fast)
+        bounds = [tuple(float(b) for b in self.domain[v]) for v in self.variables]
+        finite = any(abs(b) != float("inf") for pair in bounds for b in pair)
+        return InsideOnly(compiled, bounds) if finite else compiled
+
+    def compiled(self, backend: str = "numpy", fast: bool = True):
+        """The compiled operators without the domain check of :meth:`lambdify`: for the
+        package's numerics, which evaluate up to the edges on purpose (where a value that is
+        not finite is handled, not returned)."""
         from .codegen.compiled import CompiledModel
 
         key = (backend, bool(fast))

@@ -14,7 +14,7 @@ from functools import cached_property
 from ..memo import PerModel
 from . import backends
 from .fastpath import FastModel, linear_structure
-from .functions import CompiledFunction
+from .functions import CompiledFunction, GeneratedFunction, as_points, require_inside
 
 #: The linear structure of each model (or None), found once per model.
 _STRUCTURES = PerModel()
@@ -82,3 +82,55 @@ class CompiledModel:
 
     def __repr__(self) -> str:
         return f"<compiled {self.model!r} [{self.backend}]>"
+
+
+class InsideOnly:
+    """A model's compiled operators (:class:`CompiledModel`) that refuse points on or outside
+    its domain with a ScoresymInputError naming the variable and the edge: a score at an edge
+    is a limit (often infinite), never a value to return silently. ``Model.lambdify`` gives
+    this on a domain with a finite edge; the package's own numerics, which probe up to the
+    edges on purpose, use the unchecked operators.
+
+    >>> import numpy as np
+    >>> from scoresym import zoo
+    >>> f = zoo.get("exponential").model.lambdify()
+    >>> f.score(np.array([[0.5]]), lam=1.5)
+    array([[-1.5]])
+    >>> f.score(np.array([[0.0]]), lam=1.5)  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    scoresym.errors.ScoresymInputError: 1 point(s) have x on or outside its domain (0, inf), ...
+    """
+
+    def __init__(self, compiled: CompiledModel, bounds: list):
+        self._compiled, self._bounds = compiled, bounds
+
+    def __getattr__(self, name: str):
+        value = getattr(self._compiled, name)
+        if isinstance(value, GeneratedFunction):
+            return _Inside(value, self._bounds)
+        if name == "compile":
+            return lambda *args, **kwargs: _Inside(value(*args, **kwargs), self._bounds)
+        return value
+
+    def __repr__(self) -> str:
+        return repr(self._compiled)
+
+
+class _Inside:
+    """A compiled function that first checks that its points lie inside the domain."""
+
+    def __init__(self, function: GeneratedFunction, bounds: list):
+        self._function, self._bounds = function, bounds
+
+    def __call__(self, X, /, **params):
+        points = as_points(X, len(self._function.variables), self._function.backend)
+        if not backends.is_traced(points):
+            require_inside(points, self._function.variables, self._bounds)
+        return self._function(points, **params)
+
+    def __getattr__(self, name: str):
+        return getattr(self._function, name)
+
+    def __repr__(self) -> str:
+        return repr(self._function)

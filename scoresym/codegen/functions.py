@@ -133,6 +133,31 @@ def as_points(X, d: int, backend: str = "numpy"):
     return array
 
 
+def require_inside(X, variables, domain) -> None:
+    """Refuse points on or outside the open interval (lo, hi) of a variable, naming the
+    variable, the edge and the first such point: a density's score there is a limit (often
+    infinite), not a value.
+
+    >>> import sympy
+    >>> x = sympy.Symbol("x")
+    >>> require_inside(numpy.array([[0.5], [1.0]]), (x,), [(0.0, 1.0)])  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    scoresym.errors.ScoresymInputError: 1 point(s) have x on or outside its domain (0, 1), ...
+    """
+    for k, (variable, (lo, hi)) in enumerate(zip(variables, domain)):
+        column = X[:, k]
+        outside = (column <= lo) | (column >= hi)
+        if outside.any():
+            row = int(numpy.argmax(outside))
+            value = float(column[row])
+            where = f"at the edge {value:g}" if value in (lo, hi) else "outside"
+            raise ScoresymInputError(
+                f"{int(outside.sum())} point(s) have {variable.name} on or outside its domain "
+                f"({lo:g}, {hi:g}), e.g. row {row}: {variable.name} = {value:g} ({where}); "
+                f"points must lie strictly inside")
+
+
 def param_values(given: dict, params: tuple, backend: str = "numpy") -> list:
     """The values of ``params`` in order, from keyword arguments, each a real scalar."""
     names = [p.name for p in params]

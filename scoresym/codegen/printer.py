@@ -25,7 +25,7 @@ from ..symbolic.expressions import (
     constant_value,
     describe_constant,
 )
-from ..symbolic.stable import stable_special_functions
+from ..symbolic.stable import stable_forms
 
 
 class Printer(SciPyPrinter):
@@ -100,8 +100,8 @@ def generate_source(name: str, outputs: list, variables: tuple, params: tuple,
     """
     shifts = shifts or {}
     rounded = {}
-    outputs = [rounded_constants(stable_special_functions(e), rounded) for e in outputs]
-    shifts = {s: rounded_constants(stable_special_functions(e), rounded)
+    outputs = [rounded_constants(stable_forms(e, variables), rounded) for e in outputs]
+    shifts = {s: rounded_constants(stable_forms(e, variables), rounded)
               for s, e in shifts.items()}
     names = {v: f"v_{check_name(v.name, 'variable')}" for v in variables}
     names.update({p: f"p_{check_name(p.name, 'param')}" for p in params})

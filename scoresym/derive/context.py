@@ -73,7 +73,7 @@ class CheckContext:
     def log_Z(self) -> float:
         """log int f_data over its domain, by quadrature (d <= 2)."""
         self.require_quadrature("the normalizing constant")
-        f = self.data_model.lambdify().log_density
+        f = self.data_model.compiled().log_density
         peak = log_density_peak(self.data_model, self.data_params)
         value, _ = integrate_over_domain(
             self.data_model, lambda X: np.exp(f(X, **self.data_params) - peak))

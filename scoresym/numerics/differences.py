@@ -135,4 +135,4 @@ def differenced_log_density(model):
     def varying(ops):
         return ops.log_density.as_independent(*model.variables, *shifts, as_Add=True)[1]
 
-    return model.lambdify().compile("log_density_in_x", varying, "scalar")
+    return model.compiled().compile("log_density_in_x", varying, "scalar")

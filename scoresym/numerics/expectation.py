@@ -72,7 +72,7 @@ def quadrature_expectation(model, params: dict, integrand, rtol: float = QUAD_RT
     converge, diverges, is not finite where the density is not negligible, or runs out of budget.
     """
     _require_quadrature(model)
-    log_density = model.lambdify().log_density
+    log_density = model.compiled().log_density
     labels = _Labels(model, ["Z = int f"], names, "E[h_{}]")
     with _budget(labels):
         layout = _density_layout(model, params)
@@ -142,7 +142,7 @@ def log_density_mode(model, params: dict) -> tuple:
 
 
 def _search_mode(model, params: dict) -> tuple:
-    f = model.lambdify()
+    f = model.compiled()
     lo, hi = _limits(model)
     start = np.array([_start(a, b) for a, b in zip(lo, hi)])
     bounds = [(None if np.isinf(a) else a, None if np.isinf(b) else b) for a, b in zip(lo, hi)]
@@ -275,7 +275,7 @@ class _Layout:
 def _density_layout(model, params: dict) -> _Layout:
     """The layout of the model's density at ``params``: halves split at the mode of log f, each
     with the scale where log f has fallen _DROP below its peak."""
-    log_density = model.lambdify().log_density
+    log_density = model.compiled().log_density
 
     def build():
         x, peak = log_density_mode(model, params)

@@ -30,7 +30,7 @@ def _mode_and_scale(model, params: dict) -> tuple:
     x, peak = log_density_mode(model, params)
     mode = float(x[0])
     with np.errstate(all="ignore"):
-        curvature = -float(model.lambdify().hessian(np.array([[mode]]), **params)[0, 0, 0])
+        curvature = -float(model.compiled().hessian(np.array([[mode]]), **params)[0, 0, 0])
     scale = 1.0 / np.sqrt(curvature) if np.isfinite(curvature) and curvature > 0 else 1.0
     return mode, peak, scale
 
@@ -39,7 +39,7 @@ def inverse_cdf_sample(model, params: dict, n: int, rng) -> np.ndarray:
     """n draws from a 1-D model's normalized density at ``params`` by numerical inverse CDF."""
     if model.dim != 1:
         raise ScoresymInputError("numerical inverse-CDF sampling is for one-dimensional models")
-    f = model.lambdify()
+    f = model.compiled()
     lo, hi = (float(b) for b in model.domain[model.variables[0]])
     mode, peak, scale = _mode_and_scale(model, params)
     t_lo = _edge(f, params, mode, scale, lo, peak, -1)

@@ -19,6 +19,8 @@ from functools import cached_property
 import sympy
 
 _TIDY_MAX_NODES = 80
+#: A stable log-sum-exp's derivative is put over one denominator up to this size.
+_STABLE_MAX_NODES = 400
 
 
 class Operators:
@@ -96,12 +98,48 @@ def tidy(expr: sympy.Expr) -> sympy.Expr:
     >>> tidy(-(2*x - 2*mu) / (2*s2))
     (mu - x)/s2
     """
+    if any(isinstance(s, Shift) for s in expr.free_symbols):
+        return _over_one_denominator(expr) if _bounded_size(expr, _STABLE_MAX_NODES) \
+            <= _STABLE_MAX_NODES else expr
     size = _bounded_size(expr, _TIDY_MAX_NODES)
-    if size > _TIDY_MAX_NODES or expr.has(sympy.Min, sympy.Max, sympy.Piecewise, sympy.Abs) \
-            or any(isinstance(s, Shift) for s in expr.free_symbols):
-        return expr  # cancelling would take exp(-m) out of a stable log-sum-exp's ratio
+    if size > _TIDY_MAX_NODES or expr.has(sympy.Min, sympy.Max, sympy.Piecewise, sympy.Abs):
+        return expr
     cancelled = _factored_denominator(sympy.cancel(expr))
     return cancelled if _bounded_size(cancelled, size + 1) <= size else expr
+
+
+def _over_one_denominator(expr: sympy.Expr) -> sympy.Expr:
+    """A stable log-sum-exp's derivative over one denominator, its numerator expanded with each
+    exponential taken as a symbol: -2a/(a + b) + 2a**2/(a + b)**2 is -2ab/(a + b)**2, which
+    keeps its digits where a >> b (the logistic's Laplacian far out, where 1 - sigma is
+    1e-44). Not ``cancel`` on the expression itself: SymPy would take exp(-m) out of the ratio
+    and undo the stable form. Kept only where it is not much longer.
+
+    >>> x, m = sympy.Symbol("x"), Shift("m")
+    >>> a, b = sympy.exp(x - m), sympy.exp(-m)
+    >>> r = _over_one_denominator(-2*a/(a + b) + 2*a**2/(a + b)**2)
+    >>> r.equals(-2*a*b/(a + b)**2), len(sympy.Add.make_args(sympy.fraction(r)[0]))
+    (True, 1)
+    """
+    bases, mapping = [], {}
+    exponentials = sorted({n for n in sympy.preorder_traversal(expr)
+                           if isinstance(n, sympy.exp) and n.has(Shift)},
+                          key=lambda n: sympy.count_ops(n.args[0]))
+    for node in exponentials:
+        for symbol, base in bases:
+            ratio = sympy.cancel(node.args[0] / base)
+            if ratio.is_Integer and 1 <= ratio <= 4:  # exp(2a) is exp(a)**2
+                mapping[node] = symbol**int(ratio)
+                break
+        else:
+            symbol = sympy.Dummy("e", positive=True)
+            bases.append((symbol, node.args[0]))
+            mapping[node] = symbol
+    numerator, denominator = sympy.fraction(sympy.together(expr.xreplace(mapping)))
+    back = {symbol: sympy.exp(base) for symbol, base in bases}
+    combined = (sympy.expand(numerator) / denominator).xreplace(back)
+    size = _bounded_size(expr, _STABLE_MAX_NODES)
+    return combined if _bounded_size(combined, 2 * size + 1) <= 2 * size else expr
 
 
 def _factored_denominator(expr: sympy.Expr) -> sympy.Expr:

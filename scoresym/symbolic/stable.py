@@ -115,3 +115,57 @@ def _scaled(e):
     g, f, w, k, exponent = _scalable(e)
     rest = [a for a in e.args if a is not g and a is not f]
     return sympy.Mul(*rest) * sympy.exp(exponent) / Erfcx(w) ** k
+
+
+def stable_forms(expr: sympy.Expr, variables: tuple) -> sympy.Expr:
+    """``expr`` as compiled code evaluates it: the erf rewrites above, the log of a power as a
+    multiple of a log (:func:`log_of_powers`) and a sum over a monomial in the variables
+    distributed over its terms (:func:`distributed_over_monomials`). Each is an identity.
+
+    >>> x, a = sympy.symbols("x a", real=True)
+    >>> stable_forms(sympy.log((1 + x**2)**-4) + (a*x + 1) / x**2, (x,))
+    a/x - 4*log(x**2 + 1) + x**(-2)
+    """
+    return distributed_over_monomials(log_of_powers(stable_special_functions(expr)), variables)
+
+
+def log_of_powers(expr: sympy.Expr) -> sympy.Expr:
+    """log(A**k) as k log(A) where A > 0 is known or k is not an integer (a real power of a
+    negative A is not real), and as k log|A| for an even integer k: A**k overflows long before
+    its log does (a 3-D Student-t's log-density at |x| = 1e100 is -1835.6, not log(0)).
+
+    >>> x = sympy.Symbol("x", real=True)
+    >>> log_of_powers(sympy.log((1 + x**2)**(-4))), log_of_powers(sympy.log(x**2))
+    (-4*log(x**2 + 1), 2*log(Abs(x)))
+    """
+    def rewritten(node):
+        base, k = node.args[0].as_base_exp()
+        if base.is_positive or k.is_integer is False:
+            return k * sympy.log(base)
+        if k.is_integer and k.is_even:
+            return k * sympy.log(sympy.Abs(base))
+        return node
+
+    return expr.replace(lambda n: isinstance(n, sympy.log) and n.args[0].is_Pow
+                        and n.args[0].exp.is_real, rewritten)
+
+
+def distributed_over_monomials(expr: sympy.Expr, variables: tuple) -> sympy.Expr:
+    """N / (c x**k), N a sum, as the sum of each term over c x**k: (b - 4 x)/x**2 is then
+    b/x**2 - 4/x, which keeps its -4e-300 at x = 1e300, where x**2 overflows to inf and the
+    quotient to 0. Each term is scaled by the same monomial, so no new cancellation appears.
+
+    >>> x, b = sympy.symbols("x b", real=True)
+    >>> distributed_over_monomials((b - 4*x) / x**2, (x,))
+    b/x**2 - 4/x
+    """
+    def monomial_quotient(node) -> bool:
+        if not node.is_Mul:
+            return False
+        sums = [f for f in node.args if f.is_Add and f.has(*variables)]
+        poles = [f for f in node.args if f.is_Pow and f.base in variables
+                 and f.exp.is_negative]
+        rest = [f for f in node.args if f not in sums and f not in poles]
+        return len(sums) == 1 and bool(poles) and not any(f.has(*variables) for f in rest)
+
+    return expr.replace(monomial_quotient, sympy.expand_mul)
