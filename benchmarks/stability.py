@@ -209,7 +209,7 @@ def lambdify_values(model):
         if quantity not in cache:
             expr = getattr(model, quantity)
             exprs = list(expr) if isinstance(expr, sympy.MatrixBase) else [expr]
-            cache[quantity] = [sympy.lambdify(args, e, "numpy") for e in exprs]
+            cache[quantity] = [sympy.lambdify(args, e, ["numpy", "scipy"]) for e in exprs]
         columns = [X[:, k] for k in range(X.shape[1])] + [values[p.name] for p in model.params]
         return np.column_stack([np.broadcast_to(f(*columns), (len(X),)).astype(float)
                                 for f in cache[quantity]])

@@ -41,6 +41,10 @@ CASES = [
      {"b": 0.1, "c": 0.5, "w": 2.0}, "score", [400.0]),
     ("log-logistic far right", "x**(b-1)/(1+(x/a)**b)**2", "x", "a b", {"x": (0, "oo")},
      "density", {"a": 1.0, "b": 3.0}, "score", [1e150]),
+    ("ica on the plain path", "-log(cosh(w*x)) - x**2/2", "x", "w", None, "log", {"w": 2.0},
+     "score", [800.0]),
+    ("log-cosh on the fast path", "-x**2/2 - y**2/2 - log(cosh(x - y/2)) - log(cosh(x/3 + y))",
+     "x y", "", None, "log", {}, "log_density", [1000.0, 0.0]),
     ("two-component mixture far out", "exp(-(x + 2)**2/2) + exp(-(x - 2)**2/2)", "x", "", None,
      "density", {}, "laplacian", [-60.0]),
 ]

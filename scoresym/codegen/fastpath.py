@@ -31,6 +31,7 @@ import numpy
 import sympy
 
 from ..budget import BUDGETS, OverBudget, time_limit
+from ..symbolic.stable import stable_forms
 from .backends import backend_modules
 from .functions import GeneratedFunction
 from .printer import Printer
@@ -172,18 +173,18 @@ class FastModel:
 
     def _print_U(self, e):
         """e(U) as code over the (n, k) array U; broadcast only when e does not depend on U."""
-        code = self._printer_U.doprint(e)
+        code = self._printer_U.doprint(stable_forms(e, (U,)))
         return code if e.has(U) else f"_full({code}, U)"
 
     def _sum_X(self, e):
         """sum_j e(x_j) as code: a product with d when e is constant (no n x d array)."""
-        code = self._printer_X.doprint(e)
+        code = self._printer_X.doprint(stable_forms(e, (T,)))
         if e.has(T):
             return f"numpy.sum({code}, axis=1)"
         return f"({code}) * X.shape[1] + numpy.zeros(X.shape[0])"
 
     def _print_X(self, e):
-        code = self._printer_X.doprint(e)
+        code = self._printer_X.doprint(stable_forms(e, (T,)))
         return code if e.has(T) else f"_full({code}, X)"
 
     def _build(self, name, body, shape, attribute):

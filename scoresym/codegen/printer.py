@@ -66,6 +66,10 @@ class Printer(SciPyPrinter):
     def _print_LogErfc(self, expr):
         return f"_log_erfc({self._print(expr.args[0])})"
 
+    def _print_LogCosh(self, expr):
+        u = self._print(expr.args[0])
+        return f"(numpy.logaddexp({u}, -({u})) - {repr(float(sympy.log(2)))})"
+
     def _print_DiracDelta(self, expr):
         # Zero almost everywhere; generated code evaluates pointwise.
         return "0.0"

@@ -126,7 +126,42 @@ def stable_forms(expr: sympy.Expr, variables: tuple) -> sympy.Expr:
     >>> stable_forms(sympy.log((1 + x**2)**-4) + (a*x + 1) / x**2, (x,))
     a/x - 4*log(x**2 + 1) + x**(-2)
     """
-    return distributed_over_monomials(log_of_powers(stable_special_functions(expr)), variables)
+    expr = hyperbolic_ratios(log_of_powers(stable_special_functions(expr)))
+    return distributed_over_monomials(expr, variables)
+
+
+class LogCosh(sympy.Function):
+    """log cosh(u), printed as logaddexp(u, -u) - log 2: cosh overflows from |u| = 710."""
+
+    nargs = 1
+
+    def _eval_evalf(self, prec):
+        return sympy.log(sympy.cosh(self.args[0])).evalf(prec_to_dps(prec))
+
+
+def hyperbolic_ratios(expr: sympy.Expr) -> sympy.Expr:
+    """sinh(u)**k / cosh(u)**k as tanh(u)**k, and log cosh(u) as :class:`LogCosh`: an ICA
+    model's score -w sinh(w x)/cosh(w x) is inf/inf from |w x| = 710, its tanh form is -w.
+
+    >>> u = sympy.Symbol("u")
+    >>> r = hyperbolic_ratios(sympy.sinh(u)**2 / sympy.cosh(u)**2 + sympy.log(sympy.cosh(u)))
+    >>> r == sympy.tanh(u)**2 + LogCosh(u)
+    True
+    """
+    def tanh_form(node):
+        powers = dict(node.as_powers_dict())
+        for base in [b for b in powers if isinstance(b, sympy.sinh)]:
+            partner = sympy.cosh(base.args[0])
+            k = powers[base]
+            if powers.get(partner) == -k:
+                del powers[base], powers[partner]
+                powers[sympy.tanh(base.args[0])] = k
+        return sympy.Mul(*[b**e for b, e in powers.items()])
+
+    expr = expr.replace(lambda n: n.is_Mul and n.has(sympy.sinh) and n.has(sympy.cosh),
+                        tanh_form)
+    return expr.replace(lambda n: isinstance(n, sympy.log) and isinstance(n.args[0], sympy.cosh),
+                        lambda n: LogCosh(n.args[0].args[0]))
 
 
 def log_of_powers(expr: sympy.Expr) -> sympy.Expr:
