@@ -114,3 +114,26 @@ def test_an_unbounded_domain_takes_every_finite_point():
     b = zoo.get("gaussian_1d")
     values = b.model.lambdify().score(np.array([[-1e300], [1e300]]), **b.truth)
     assert np.all(np.isfinite(values))
+
+
+@pytest.mark.parametrize("backend", ["numpy", "autograd"])
+@pytest.mark.parametrize("text, params, values, quantity, point, log10_truth", [
+    # (log x - m)^2 / (2 s^4 x^2) dominates: about 10^605.4 at x = 1e-300 (mpmath)
+    ("exp(-(log(x) - m)**2/(2*s**2))/x", "m s", {"m": 0.0, "s": 1.0}, "hyvarinen", 1e-300,
+     605.4),
+    # b^2 / (2 x^4) dominates: 10^1199.7 at x = 1e-300
+    ("x**(-a-1)*exp(-b/x)", "a b", {"a": 3.0, "b": 1.0}, "hyvarinen", 1e-300, 1199.7),
+])
+def test_a_value_that_overflows_is_inf_with_its_sign_not_nan(text, params, values, quantity,
+                                                              point, log10_truth, backend):
+    """Its terms were +inf and -inf (NaN); now the one power that overflows multiplies a
+    finite sum."""
+    model = Model.from_string(text, "x", params, domain={"x": (0, "oo")})
+    truth = reference(model, quantity, [point], values)  # overflows to +inf as a float
+    exact = getattr(model, quantity).subs({model.variables[0]: sympy.Float(point, 30),
+                                           **{p: values[p.name] for p in model.params}})
+    assert truth == [float("inf")]
+    assert float(sympy.log(exact, 10)) == pytest.approx(log10_truth, abs=0.1)
+    with np.errstate(all="ignore"):
+        got = getattr(model.lambdify(backend), quantity)(np.array([[point]]), **values)
+    assert got[0] == np.inf

@@ -70,6 +70,18 @@ class Printer(SciPyPrinter):
         u = self._print(expr.args[0])
         return f"(numpy.logaddexp({u}, -({u})) - {repr(float(sympy.log(2)))})"
 
+    def _print_ByMagnitude(self, expr):
+        x, small, large = (self._print(a) for a in expr.args)
+        return f"numpy.where(numpy.abs({x}) < 1, {small}, {large})"
+
+    def _print_Near(self, expr):
+        x = self._print(expr.args[0])
+        return f"numpy.where(numpy.abs({x}) < 1, {x}, 0.5)"
+
+    def _print_Far(self, expr):
+        x = self._print(expr.args[0])
+        return f"numpy.where(numpy.abs({x}) < 1, 2.0, {x})"
+
     def _print_DiracDelta(self, expr):
         # Zero almost everywhere; generated code evaluates pointwise.
         return "0.0"

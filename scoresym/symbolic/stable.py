@@ -127,7 +127,113 @@ def stable_forms(expr: sympy.Expr, variables: tuple) -> sympy.Expr:
     a/x - 4*log(x**2 + 1) + x**(-2)
     """
     expr = hyperbolic_ratios(log_of_powers(stable_special_functions(expr)))
-    return distributed_over_monomials(expr, variables)
+    by_magnitude = laurent_by_magnitude(expr, variables)
+    return by_magnitude if by_magnitude is not None else \
+        distributed_over_monomials(expr, variables)
+
+
+class ByMagnitude(sympy.Function):
+    """ByMagnitude(x, small, large): ``small`` where |x| < 1, else ``large`` (two forms of one
+    expression, written in :class:`Near` and :class:`Far` of x), printed as numpy.where."""
+
+    nargs = 3
+
+    def _eval_evalf(self, prec):
+        x, small, large = self.args
+        return (small if abs(x.evalf(prec_to_dps(prec))) < 1 else large).evalf(
+            prec_to_dps(prec))
+
+
+class Near(sympy.Function):
+    """x where |x| < 1, else 0.5: the small-|x| form is evaluated only at its own points, so the
+    form not taken is never inf or NaN and autograd's gradient through the where stays finite."""
+
+    nargs = 1
+
+    def _eval_evalf(self, prec):
+        x = self.args[0].evalf(prec_to_dps(prec))
+        return x if abs(x) < 1 else sympy.Float(0.5)
+
+
+class Far(sympy.Function):
+    """x where |x| >= 1, else 2 (see :class:`Near`)."""
+
+    nargs = 1
+
+    def _eval_evalf(self, prec):
+        x = self.args[0].evalf(prec_to_dps(prec))
+        return x if abs(x) >= 1 else sympy.Float(2)
+
+
+#: A Laurent form is built only from an expansion of at most this many operations.
+_LAURENT_MAX_OPS = 300
+
+
+def laurent_by_magnitude(expr: sympy.Expr, variables: tuple):
+    """A function of one variable x that is sum_j c_j x**j (integer j, c_j free of x but for
+    log x), as x**jmin (c_jmin + x (...)) where |x| < 1 and x**jmax (c_jmax + (1/x) (...))
+    elsewhere: each form multiplies a finite sum by the one power that can overflow or
+    underflow, so a log-normal's integrand at x = 1e-300 is +inf (its terms were +inf and -inf:
+    NaN) and an inverse gamma's score at 1e300 is -4e-300. None where expr is not of that kind.
+
+    >>> x, b = sympy.symbols("x b", positive=True)
+    >>> laurent_by_magnitude((b - 4*x) / x**2, (x,))
+    ByMagnitude(x, (b + Near(x)*(-4))/Near(x)**2, (b/Far(x) - 4)/Far(x))
+    """
+    present = [v for v in variables if expr.has(v)]
+    if len(present) != 1:
+        return None
+    (x,) = present
+    if sympy.count_ops(expr) > _LAURENT_MAX_OPS or any(
+            node.has(x) and not (node.is_Add or node.is_Mul or node == x or _is_log(node, x)
+                                 or (node.is_Pow and node.exp.is_Integer and (
+                                     node.exp > 0 or node.base == x or _is_log(node.base, x))))
+            for node in sympy.preorder_traversal(expr)):
+        return None
+    expanded = sympy.expand(expr, log=False)
+    if sympy.count_ops(expanded) > _LAURENT_MAX_OPS:
+        return None
+    coefficients = {}
+    for term in sympy.Add.make_args(expanded):
+        power, rest = 0, []
+        for factor in sympy.Mul.make_args(term):
+            if factor == x:
+                power += 1
+            elif factor.is_Pow and factor.base == x:
+                power += int(factor.exp)
+            else:
+                rest.append(factor)
+        coefficients[power] = coefficients.get(power, 0) + sympy.Mul(*rest)
+    log_x = sympy.Dummy("log_x")
+    if any(c.xreplace({sympy.log(x): log_x}).has(x) for c in coefficients.values()):
+        return None  # a denominator other than a power of x
+    powers = sorted(coefficients)
+    if powers[0] >= 0:
+        return None  # a polynomial: nothing overflows that its plain form keeps
+    if len(powers) == 1:
+        return coefficients[powers[0]] * x**powers[0]
+    near, far = Near(x), Far(x)
+    return ByMagnitude(x, _horner({j: c.xreplace({x: near}) for j, c in coefficients.items()},
+                                  powers, near, low=True),
+                       _horner({j: c.xreplace({x: far}) for j, c in coefficients.items()},
+                               powers, far, low=False))
+
+
+def _horner(coefficients: dict, powers: list, x, low: bool) -> sympy.Expr:
+    """x**p0 (c0 + y**d1 (c1 + y**d2 (c2 + ...))) with y = x (low: p0 the lowest power) or
+    y = 1/x (p0 the highest), unevaluated so SymPy keeps the nesting."""
+    order = powers if low else list(reversed(powers))
+    inner = coefficients[order[-1]]
+    for previous, current in zip(reversed(order[:-1]), reversed(order[1:])):
+        step = abs(current - previous)
+        factor = x**step if low else x**-step
+        inner = sympy.Add(coefficients[previous], sympy.Mul(factor, inner, evaluate=False),
+                          evaluate=False)
+    return sympy.Mul(x**order[0], inner, evaluate=False)
+
+
+def _is_log(node, x) -> bool:
+    return isinstance(node, sympy.log) and node.args[0] == x
 
 
 class LogCosh(sympy.Function):
