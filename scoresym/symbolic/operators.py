@@ -113,7 +113,8 @@ def _over_one_denominator(expr: sympy.Expr) -> sympy.Expr:
     exponential taken as a symbol: -2a/(a + b) + 2a**2/(a + b)**2 is -2ab/(a + b)**2, which
     keeps its digits where a >> b (the logistic's Laplacian far out, where 1 - sigma is
     1e-44). Not ``cancel`` on the expression itself: SymPy would take exp(-m) out of the ratio
-    and undo the stable form. Kept only where it is not much longer.
+    and undo the stable form. Kept only where it is no longer (a mixture's is: its terms do not
+    cancel).
 
     >>> x, m = sympy.Symbol("x"), Shift("m")
     >>> a, b = sympy.exp(x - m), sympy.exp(-m)
@@ -139,7 +140,7 @@ def _over_one_denominator(expr: sympy.Expr) -> sympy.Expr:
     back = {symbol: sympy.exp(base) for symbol, base in bases}
     combined = (sympy.expand(numerator) / denominator).xreplace(back)
     size = _bounded_size(expr, _STABLE_MAX_NODES)
-    return combined if _bounded_size(combined, 2 * size + 1) <= 2 * size else expr
+    return combined if _bounded_size(combined, 3 * size // 2 + 1) <= 3 * size // 2 else expr
 
 
 def _factored_denominator(expr: sympy.Expr) -> sympy.Expr:

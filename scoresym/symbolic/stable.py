@@ -184,14 +184,14 @@ def laurent_by_magnitude(expr: sympy.Expr, variables: tuple):
     if len(present) != 1:
         return None
     (x,) = present
-    if sympy.count_ops(expr) > _LAURENT_MAX_OPS or any(
+    if _larger_than(expr, _LAURENT_MAX_OPS) or any(
             node.has(x) and not (node.is_Add or node.is_Mul or node == x or _is_log(node, x)
                                  or (node.is_Pow and node.exp.is_Integer and (
                                      node.exp > 0 or node.base == x or _is_log(node.base, x))))
             for node in sympy.preorder_traversal(expr)):
         return None
     expanded = sympy.expand(expr, log=False)
-    if sympy.count_ops(expanded) > _LAURENT_MAX_OPS:
+    if _larger_than(expanded, _LAURENT_MAX_OPS):
         return None
     coefficients = {}
     for term in sympy.Add.make_args(expanded):
@@ -232,6 +232,14 @@ def _horner(coefficients: dict, powers: list, x, low: bool) -> sympy.Expr:
     return sympy.Mul(x**order[0], inner, evaluate=False)
 
 
+def _larger_than(expr, bound: int) -> bool:
+    """Whether expr has more than ``bound`` nodes, counting no further than that."""
+    for count, _ in enumerate(sympy.preorder_traversal(expr)):
+        if count >= bound:
+            return True
+    return False
+
+
 def _is_log(node, x) -> bool:
     return isinstance(node, sympy.log) and node.args[0] == x
 
@@ -264,6 +272,8 @@ def hyperbolic_ratios(expr: sympy.Expr) -> sympy.Expr:
                 powers[sympy.tanh(base.args[0])] = k
         return sympy.Mul(*[b**e for b, e in powers.items()])
 
+    if not expr.has(sympy.cosh):
+        return expr
     expr = expr.replace(lambda n: n.is_Mul and n.has(sympy.sinh) and n.has(sympy.cosh),
                         tanh_form)
     return expr.replace(lambda n: isinstance(n, sympy.log) and isinstance(n.args[0], sympy.cosh),
@@ -287,6 +297,8 @@ def log_of_powers(expr: sympy.Expr) -> sympy.Expr:
             return k * sympy.log(sympy.Abs(base))
         return node
 
+    if not expr.has(sympy.log):
+        return expr
     return expr.replace(lambda n: isinstance(n, sympy.log) and n.args[0].is_Pow
                         and n.args[0].exp.is_real, rewritten)
 
