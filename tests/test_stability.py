@@ -137,3 +137,12 @@ def test_a_value_that_overflows_is_inf_with_its_sign_not_nan(text, params, value
     with np.errstate(all="ignore"):
         got = getattr(model.lambdify(backend), quantity)(np.array([[point]]), **values)
     assert got[0] == np.inf
+
+
+def test_samples_given_to_a_check_are_refused_on_an_edge():
+    from scoresym import check_stein
+
+    gamma = Model.from_string("x**(k-1)*exp(-x)", "x", "k", domain={"x": (0, "oo")})
+    X = np.array([[0.5], [1.5], [0.0]])
+    with pytest.raises(ScoresymInputError, match="row 2: x = 0 .at the edge 0."):
+        check_stein(gamma, {"k": 2.5}, "x", method="mc", samples=X)
