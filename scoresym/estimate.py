@@ -252,12 +252,7 @@ def _check_data(model, X) -> None:
         raise ScoresymInputError(f"fit needs at least 2 points, got {len(X)}")
     if not np.all(np.isfinite(X)):
         raise ScoresymInputError("X contains NaN or infinite values")
-    for k, v in enumerate(model.variables):
-        lo, hi = (float(b) for b in model.domain[v])
-        outside = int(np.sum((X[:, k] <= lo) | (X[:, k] >= hi)))
-        if outside:
-            raise ScoresymInputError(f"{outside} point(s) have {v.name} outside its domain "
-                                     f"({model.domain[v][0]}, {model.domain[v][1]})")
+    model.require_inside(X)
 
 
 def _arguments(model, fixed, init) -> tuple:

@@ -337,9 +337,20 @@ class Model:
         from .codegen.compiled import InsideOnly
 
         compiled = self.compiled(backend, fast)
-        bounds = [tuple(float(b) for b in self.domain[v]) for v in self.variables]
-        finite = any(abs(b) != float("inf") for pair in bounds for b in pair)
-        return InsideOnly(compiled, bounds) if finite else compiled
+        finite = any(abs(b) != float("inf") for pair in self.bounds for b in pair)
+        return InsideOnly(compiled, self.bounds) if finite else compiled
+
+    @property
+    def bounds(self) -> list:
+        """[(lo, hi)] per variable, as floats (-inf and inf for an unbounded side)."""
+        return [tuple(float(b) for b in self.domain[v]) for v in self.variables]
+
+    def require_inside(self, X) -> None:
+        """Refuse points (n, d) on or outside the domain, naming the variable, the edge and the
+        first such row (see :func:`scoresym.codegen.functions.require_inside`)."""
+        from .codegen.functions import require_inside
+
+        require_inside(X, self.variables, self.bounds)
 
     def compiled(self, backend: str = "numpy", fast: bool = True):
         """The compiled operators without the domain check of :meth:`lambdify`: for the

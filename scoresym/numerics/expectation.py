@@ -788,7 +788,7 @@ def mc_tolerance(stderr: float, n_stderr: float, *values) -> float:
 
 def resolve_samples(model, params: dict, samples, n: int, seed) -> np.ndarray:
     """The given samples as (n, d), or n draws from the model's sampler at ``params``."""
-    from ..codegen.functions import as_points, require_inside
+    from ..codegen.functions import as_points
 
     if samples is not None:
         X = as_points(samples, model.dim)
@@ -796,8 +796,7 @@ def resolve_samples(model, params: dict, samples, n: int, seed) -> np.ndarray:
         if len(bad):
             raise ScoresymInputError(f"samples hold NaN or infinite values ({len(bad)} row(s), "
                                      f"the first is row {bad[0]}: {X[bad[0]].tolist()})")
-        require_inside(X, model.variables, [tuple(float(b) for b in model.domain[v])
-                                            for v in model.variables])
+        model.require_inside(X)
         if len(X) < 2:
             raise ScoresymInputError(f"Monte Carlo needs at least 2 samples, got {len(X)}")
         return X

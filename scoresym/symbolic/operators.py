@@ -99,13 +99,13 @@ def tidy(expr: sympy.Expr) -> sympy.Expr:
     (mu - x)/s2
     """
     if any(isinstance(s, Shift) for s in expr.free_symbols):
-        return _over_one_denominator(expr) if _bounded_size(expr, _STABLE_MAX_NODES) \
+        return _over_one_denominator(expr) if bounded_size(expr, _STABLE_MAX_NODES) \
             <= _STABLE_MAX_NODES else expr
-    size = _bounded_size(expr, _TIDY_MAX_NODES)
+    size = bounded_size(expr, _TIDY_MAX_NODES)
     if size > _TIDY_MAX_NODES or expr.has(sympy.Min, sympy.Max, sympy.Piecewise, sympy.Abs):
         return expr
     cancelled = _factored_denominator(sympy.cancel(expr))
-    return cancelled if _bounded_size(cancelled, size + 1) <= size else expr
+    return cancelled if bounded_size(cancelled, size + 1) <= size else expr
 
 
 def _over_one_denominator(expr: sympy.Expr) -> sympy.Expr:
@@ -139,8 +139,8 @@ def _over_one_denominator(expr: sympy.Expr) -> sympy.Expr:
     numerator, denominator = sympy.fraction(sympy.together(expr.xreplace(mapping)))
     back = {symbol: sympy.exp(base) for symbol, base in bases}
     combined = (sympy.expand(numerator) / denominator).xreplace(back)
-    size = _bounded_size(expr, _STABLE_MAX_NODES)
-    return combined if _bounded_size(combined, 3 * size // 2 + 1) <= 3 * size // 2 else expr
+    size = bounded_size(expr, _STABLE_MAX_NODES)
+    return combined if bounded_size(combined, 3 * size // 2 + 1) <= 3 * size // 2 else expr
 
 
 def _factored_denominator(expr: sympy.Expr) -> sympy.Expr:
@@ -157,7 +157,7 @@ def _factored_denominator(expr: sympy.Expr) -> sympy.Expr:
     return numerator / sympy.factor(denominator)
 
 
-def _bounded_size(expr: sympy.Expr, bound: int) -> int:
+def bounded_size(expr: sympy.Expr, bound: int) -> int:
     """The number of nodes in expr's tree, counting no further than bound + 1."""
     count = 0
     for _ in sympy.preorder_traversal(expr):

@@ -27,6 +27,8 @@ from __future__ import annotations
 import sympy
 from mpmath.libmp import prec_to_dps
 
+from .operators import bounded_size
+
 
 class StableErfc(sympy.Function):
     """erfc(w), kept as written."""
@@ -184,14 +186,14 @@ def laurent_by_magnitude(expr: sympy.Expr, variables: tuple):
     if len(present) != 1:
         return None
     (x,) = present
-    if _larger_than(expr, _LAURENT_MAX_OPS) or any(
+    if bounded_size(expr, _LAURENT_MAX_OPS) > _LAURENT_MAX_OPS or any(
             node.has(x) and not (node.is_Add or node.is_Mul or node == x or _is_log(node, x)
                                  or (node.is_Pow and node.exp.is_Integer and (
                                      node.exp > 0 or node.base == x or _is_log(node.base, x))))
             for node in sympy.preorder_traversal(expr)):
         return None
     expanded = sympy.expand(expr, log=False)
-    if _larger_than(expanded, _LAURENT_MAX_OPS):
+    if bounded_size(expanded, _LAURENT_MAX_OPS) > _LAURENT_MAX_OPS:
         return None
     coefficients = {}
     for term in sympy.Add.make_args(expanded):
@@ -230,14 +232,6 @@ def _horner(coefficients: dict, powers: list, x, low: bool) -> sympy.Expr:
         inner = sympy.Add(coefficients[previous], sympy.Mul(factor, inner, evaluate=False),
                           evaluate=False)
     return sympy.Mul(x**order[0], inner, evaluate=False)
-
-
-def _larger_than(expr, bound: int) -> bool:
-    """Whether expr has more than ``bound`` nodes, counting no further than that."""
-    for count, _ in enumerate(sympy.preorder_traversal(expr)):
-        if count >= bound:
-            return True
-    return False
 
 
 def _is_log(node, x) -> bool:
