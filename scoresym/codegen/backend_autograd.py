@@ -5,15 +5,25 @@ from __future__ import annotations
 
 import types
 
+from . import backend_numpy
 from .backend import Backend
 
 
 def namespace() -> dict:
     import autograd.numpy
 
-    erfcx, log_erfc = _stable_erfc_primitives()
+    erfcx, log_erfc, erfcx_gap = _stable_erfc_primitives()
     return {"numpy": autograd.numpy, "scipy": types.SimpleNamespace(special=_Special()),
-            "_erfcx": erfcx, "_log_erfc": log_erfc}
+            "_erfcx": erfcx, "_log_erfc": log_erfc, "_erfcx_gap": erfcx_gap,
+            "_power_of_two_scale": _power_of_two_scale}
+
+
+def _power_of_two_scale(*columns):
+    """The numpy backend's power of two, of the values under any autograd tracer: it is
+    constant between powers of two, so its derivative is 0 wherever it has one."""
+    from autograd.tracer import getval
+
+    return backend_numpy.power_of_two_scale(*[getval(c) for c in columns])
 
 
 class _Special:
@@ -31,11 +41,12 @@ class _Special:
 
 
 def _stable_erfc_primitives() -> tuple:
-    """erfcx and log erfc as autograd primitives (autograd has neither): d erfcx(w)/dw =
-    2 w erfcx(w) - 2/sqrt(pi), d log erfc(w)/dw = -2 / (sqrt(pi) erfcx(w)).
+    """erfcx, log erfc and the gap sqrt(pi) w - 1/erfcx(w) as autograd primitives (autograd
+    has none of them): d erfcx(w)/dw = 2 w erfcx(w) - 2/sqrt(pi), d log erfc(w)/dw =
+    -2 / (sqrt(pi) erfcx(w)), d gap/dw = sqrt(pi) + 2 w gap - 2 gap**2 / sqrt(pi).
 
     >>> import autograd, numpy
-    >>> erfcx, log_erfc = _stable_erfc_primitives()
+    >>> erfcx, log_erfc, gap = _stable_erfc_primitives()
     >>> w = 30.0
     >>> float(log_erfc(w)), float(autograd.grad(log_erfc)(w))  # erfc(30) underflows; mpmath:
     ...                                                        # -903.97411711064, -60.03329639876
@@ -55,9 +66,15 @@ def _stable_erfc_primitives() -> tuple:
     def log_erfc(w):
         return np.log(2.0) + scipy.special.log_ndtr(-np.sqrt(2.0) * w)
 
+    @primitive
+    def gap(w):
+        return backend_numpy.erfcx_gap(w)
+
     defvjp(erfcx, lambda value, w: lambda g: g * (2 * w * value - 2 / root_pi))
     defvjp(log_erfc, lambda value, w: lambda g: g * (-2 / (root_pi * erfcx(w))))
-    return erfcx, log_erfc
+    defvjp(gap, lambda value, w: lambda g: g * (root_pi + 2 * w * value
+                                                - 2 * value**2 / root_pi))
+    return erfcx, log_erfc, gap
 
 
 def is_traced(value) -> bool:

@@ -25,6 +25,7 @@ from ..symbolic.expressions import (
     constant_value,
     describe_constant,
 )
+from ..symbolic.operators import shifted_differences
 from ..symbolic.stable import stable_forms
 
 
@@ -62,6 +63,16 @@ class Printer(SciPyPrinter):
 
     def _print_Erfcx(self, expr):
         return f"_erfcx({self._print(expr.args[0])})"
+
+    def _print_ErfcxGap(self, expr):
+        return f"_erfcx_gap({self._print(expr.args[0])})"
+
+    def _print_PowerOfTwoScale(self, expr):
+        return f"_power_of_two_scale({', '.join(self._print(a) for a in expr.args)})"
+
+    def _print_OverScale(self, expr):
+        x, scale = (self._print(a) for a in expr.args)
+        return f"({x}/{scale})"
 
     def _print_LogErfc(self, expr):
         return f"_log_erfc({self._print(expr.args[0])})"
@@ -116,7 +127,8 @@ def generate_source(name: str, outputs: list, variables: tuple, params: tuple,
     """
     shifts = shifts or {}
     rounded = {}
-    outputs = [rounded_constants(stable_forms(e, variables), rounded) for e in outputs]
+    outputs = [rounded_constants(stable_forms(shifted_differences(e, shifts), variables),
+                                 rounded) for e in outputs]
     shifts = {s: rounded_constants(stable_forms(e, variables), rounded)
               for s, e in shifts.items()}
     names = {v: f"v_{check_name(v.name, 'variable')}" for v in variables}

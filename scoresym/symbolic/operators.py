@@ -14,6 +14,7 @@ evaluation without changing any derivative.
 
 from __future__ import annotations
 
+import functools
 from functools import cached_property
 
 import sympy
@@ -206,6 +207,64 @@ def stabilize_log_sum_exp(log_density: sympy.Expr, variables: tuple) -> tuple:
             replacements[node] = power * (shift + sympy.log(
                 sympy.Add(*[c * sympy.exp(a - shift) for c, a in terms])))
     return log_density.xreplace(replacements), shifts
+
+
+#: Differences a_k - a_j are taken only for a log-sum-exp of at most this many terms.
+_MAX_SHIFTED_TERMS = 6
+
+
+def shifted_differences(expr: sympy.Expr, shifts: dict) -> sympy.Expr:
+    """Each exp(c (a_k - m)) in ``expr`` (c > 0 a number, m a shift with m = max_j a_j) as
+    exp(c min_j (a_k - a_j)), each difference a_k - a_j expanded: equal, but evaluated without
+    a_k and m, which can agree to every digit (a two-component mixture at x = 1e20, where
+    a_k = -5e39 and the difference is 4e20) or be -inf (x = 1e160). A term a_j = a_k is left
+    out: its difference is 0, the min's first argument.
+
+    >>> x, m = sympy.Symbol("x", real=True), Shift("m")
+    >>> a1, a2 = -(x - 2)**2 / 2, -(x + 2)**2 / 2
+    >>> shifted_differences(sympy.exp(2*a1 - 2*m), {m: sympy.Max(a1, a2)})
+    exp(2*Min(0, 4*x))
+    """
+    if not shifts or not expr.has(sympy.exp):
+        return expr
+    present = [m for m in shifts if expr.has(m)]
+    if not present:
+        return expr
+    mapping = {}
+    for node in expr.atoms(sympy.exp):
+        inside = [m for m in present if node.args[0].has(m)]
+        if len(inside) == 1:
+            rewritten = _exp_of_differences(node, inside[0], shifts[inside[0]])
+            if rewritten is not None:
+                mapping[node] = rewritten
+    return expr.xreplace(mapping) if mapping else expr
+
+
+@functools.lru_cache(maxsize=1024)
+def _exp_of_differences(node, m, maximum):
+    """exp(c min_j (a_k - a_j)) for node = exp(c (a_k - m)) and m = Max(a_1, ...), else
+    None (kept: each backend compiles the same exponentials)."""
+    c = -node.args[0].coeff(m)
+    differences = _pairwise_differences(maximum)
+    if not (c.is_number and c.is_positive) or differences is None:
+        return None
+    rest = sympy.expand((node.args[0] + c * m) / c)
+    # expanded forms are compared as they are: equal terms are equal trees
+    row = differences.get(rest)
+    return None if row is None else sympy.exp(c * sympy.Min(0, *row, evaluate=False))
+
+
+@functools.lru_cache(maxsize=256)
+def _pairwise_differences(maximum: sympy.Expr):
+    """{a_k: [a_k - a_j for j != k]} for Max(a_1, ..., a_K), each expanded; None for more
+    than _MAX_SHIFTED_TERMS terms or terms too large to expand cheaply."""
+    terms = list(maximum.args) if isinstance(maximum, sympy.Max) else [maximum]
+    if len(terms) > _MAX_SHIFTED_TERMS or any(
+            bounded_size(a, _STABLE_MAX_NODES) > _STABLE_MAX_NODES for a in terms):
+        return None
+    expanded = [sympy.expand(a) for a in terms]
+    return {a_k: [a_k - a_j for j, a_j in enumerate(expanded) if j != k]
+            for k, a_k in enumerate(expanded)}
 
 
 def _exponential_terms(expr: sympy.Expr, variables: tuple) -> list:
