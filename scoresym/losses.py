@@ -146,6 +146,8 @@ def dsm_loss(logp, X, sigma, seed=None, antithetic=False, per_sample=False, **pa
     _flag("antithetic", antithetic)
     _flag("per_sample", per_sample)
     eps = generator(seed).standard_normal(X.shape)
+    if isinstance(logp, Model):
+        _require_perturbed_inside(logp, X, sigma, eps, antithetic)
     values = _dsm_per_sample(score_function(f, params), X, sigma, eps, antithetic)
     return _result(values, per_sample, params)
 
@@ -285,10 +287,25 @@ def _prepare(logp, X, params: dict, keywords: tuple):
     points = as_points(X, d, backend="autograd")
     if points.shape[0] == 0:
         raise ScoresymInputError("X holds no points: pass at least one row")
+    if isinstance(logp, Model):
+        logp.require_inside(points)
     f = _log_density_function(logp, points.shape[0])
     if not isinstance(logp, Model):
         params = {name: scalar_param(name, value) for name, value in params.items()}
     return f, points, points.shape[1], params
+
+
+def _require_perturbed_inside(model: Model, X, sigma: float, eps, antithetic: bool) -> None:
+    """DSM evaluates the score at x + sigma eps (and x - sigma eps): on a bounded domain those
+    points can leave it, where log p is not defined; refuse them by name."""
+    for sign in (1.0, -1.0) if antithetic else (1.0,):
+        try:
+            model.require_inside(X + sign * sigma * eps)
+        except ScoresymInputError as error:
+            raise ScoresymInputError(
+                f"DSM's noisy points x {'+' if sign > 0 else '-'} sigma*eps leave the domain "
+                f"({error}); Gaussian noise of scale sigma = {sigma:g} does not fit a bounded "
+                f"domain: use a smaller sigma, or ESM or SSM") from None
 
 
 def _result(values, per_sample: bool, params: dict):

@@ -423,3 +423,33 @@ def test_a_model_parameter_named_like_a_loss_keyword_is_refused_only_by_that_los
         dsm_loss(SIGMA_MODEL, X1, 0.1)
     # esm_loss has no keyword sigma: there the model's sigma is an ordinary parameter
     assert esm_loss(SIGMA_MODEL, X1, sigma=2.0) == pytest.approx(np.mean(X1[:, 0] ** 2 / 8 - 0.5))
+
+
+BETA = Model.from_string("x**(a-1)*(1-x)**(b-1)", "x", "a b", domain={"x": (0, 1)})
+
+
+@pytest.mark.parametrize("loss, options", [
+    (esm_loss, {}), (ssm_loss, {"seed": 0}), (dsm_loss, {"sigma": 1e-3, "seed": 0})])
+@pytest.mark.parametrize("X, fragment", [
+    ([[0.5], [0.0]], "row 1: x = 0 (at the edge 0)"),
+    ([[0.5], [1.5]], "row 1: x = 1.5 (outside)"),
+])
+def test_losses_refuse_points_on_or_outside_the_domain(loss, options, X, fragment):
+    """The losses returned NaN at an edge and a number for a point outside (0, 1)."""
+    with pytest.raises(ScoresymInputError, match="strictly inside") as info:
+        loss(BETA, np.array(X), a=2.0, b=3.0, **options)
+    assert fragment in str(info.value)
+
+
+def test_dsm_refuses_noise_that_leaves_a_bounded_domain():
+    X = np.array([[0.5], [0.01]])
+    with pytest.raises(ScoresymInputError,
+                       match=r"noisy points x [+-] sigma\*eps leave the domain") as info:
+        dsm_loss(BETA, X, 0.5, seed=0, antithetic=True, a=2.0, b=3.0)
+    assert "smaller sigma" in str(info.value)
+    # small noise stays inside, and the loss is the by-hand value there
+    value = dsm_loss(BETA, X, 1e-4, seed=0, per_sample=True, a=2.0, b=3.0)
+    eps = np.random.default_rng(0).standard_normal(X.shape)
+    noisy = X + 1e-4 * eps
+    by_hand = 0.5 * (1.0 / noisy - 2.0 / (1.0 - noisy) + eps / 1e-4)[:, 0] ** 2
+    assert value == pytest.approx(by_hand, rel=1e-9)
