@@ -1,16 +1,19 @@
 """How far from the mode the compiled code stays right: scoresym's compiled score, Laplacian,
 Hyvarinen integrand and log-density (numpy and autograd backends) against mpmath, beside plain
 ``sympy.lambdify`` of the same expressions and autograd differentiation of the plainly compiled
-log-density, on a grid from the mode out to |x| = 1e6 and to within 1e-300 of each finite edge.
+log-density, on a grid from the mode out to |x| = 1e300 and to within 1e-300 of each finite edge.
 
 A point counts for a quantity only where the true value is representable in float64 (finite,
-and 0 or of magnitude >= 2.2e-308) and the reference is sure (mpmath at 50 and 80 digits agree
-to 1e-12); a value is right when its relative error is <= 1e-8 (exactly 0 where the truth is 0).
+and 0 or of magnitude >= 2.2e-308) and the reference is sure (mpmath at 50 and 80 digits, plus
+twice the decimal exponent of the point, agree to 1e-12); a value is right when its relative
+error is <= 1e-8 (exactly 0 where the truth is 0).
 Columns: the share of counted points that are right; "NaN/inf" counts values that are NaN or
-infinite where the truth is finite.
+infinite where the truth is finite. Where the true value overflows float64, the right answer is
+inf of its sign: a last table counts those points apart.
 
 Run: python benchmarks/stability.py            (prints the tables; writes nothing)
      python benchmarks/stability.py --out DIR  (also writes DIR/stability.md)
+     python benchmarks/stability.py --wrong    (also lists scoresym's wrong values)
 """
 
 from __future__ import annotations
@@ -98,7 +101,8 @@ CASES = [
          {"x": (0, 1)}),
 ]
 
-FAR = [0.0, 0.5, 1.0, 2.0, 5.0, 10.0, 30.0, 100.0, 800.0, 1e3, 1e4, 1e5, 1e6]
+FAR = [0.0, 0.5, 1.0, 2.0, 5.0, 10.0, 30.0, 100.0, 800.0, 1e3, 1e4, 1e5, 1e6, 1e20, 1e100, 1e160,
+       1e300]
 NEAR = [1e-300, 1e-100, 1e-20, 1e-8, 1e-3, 0.1]
 
 
@@ -141,7 +145,7 @@ def grid(model) -> np.ndarray:
     return np.array(points, dtype=float)
 
 
-def reference_functions(model, quantity: str, dps: int):
+def reference_functions(model, quantity: str):
     """mpmath functions of (x..., params...) for each component of the quantity."""
     expr = getattr(model, quantity)
     exprs = list(expr) if isinstance(expr, sympy.MatrixBase) else [expr]
@@ -153,25 +157,36 @@ def reference_functions(model, quantity: str, dps: int):
             for e in exprs]
 
 
+def working_digits(row) -> tuple:
+    """Two precisions for the reference at a point: 50 and 80 digits, plus twice the decimal
+    exponent of its largest coordinate (at x = 1e100, (x + 2)**2 - (x - 2)**2 = 8x needs 100
+    digits more than the terms it subtracts)."""
+    largest = max([1.0] + [abs(float(v)) for v in row])
+    extra = 2 * int(np.ceil(np.log10(largest)))
+    return 50 + extra, 80 + extra
+
+
 def reference(model, quantity: str, X: np.ndarray, values: dict) -> np.ndarray:
-    """(n, components) references and whether each is sure (50 and 80 digits agree)."""
+    """(n, components) references and whether each is sure (the two precisions of
+    :func:`working_digits` agree to 1e-12)."""
     out, sure = [], []
-    functions = {dps: reference_functions(model, quantity, dps) for dps in (50, 80)}
-    params = [mpmath.mpf(values[p.name]) for p in model.params]
+    functions = reference_functions(model, quantity)
     for row in X:
-        args = [mpmath.mpf(float(v)) for v in row] + params
+        low, high = working_digits(row)
         results = {}
-        for dps in (50, 80):
+        for dps in (low, high):
             with mpmath.workdps(dps):
+                args = [mpmath.mpf(float(v)) for v in row] + \
+                    [mpmath.mpf(values[p.name]) for p in model.params]
                 try:
-                    results[dps] = [f(*args) for f in functions[dps]]
+                    results[dps] = [f(*args) for f in functions]
                 except (ZeroDivisionError, ValueError, TypeError, OverflowError):
                     results[dps] = None
-        a, b = results[50], results[80]
+        a, b = results[low], results[high]
         if a is None or b is None or any(isinstance(v, mpmath.mpc) and abs(v.imag) > 0
                                          for v in a + b):
-            out.append([np.nan] * len(functions[50]))
-            sure.append([False] * len(functions[50]))
+            out.append([np.nan] * len(functions))
+            sure.append([False] * len(functions))
             continue
         out.append([float(mpmath.re(v)) for v in b])
         sure.append([abs(u - v) <= 1e-12 * abs(v) or u == v for u, v in zip(a, b)])
@@ -184,7 +199,7 @@ def representable(truth: np.ndarray) -> np.ndarray:
 
 def right(values: np.ndarray, truth: np.ndarray) -> np.ndarray:
     with np.errstate(all="ignore"):
-        return np.where(truth == 0, values == 0,
+        return np.where((truth == 0) | np.isinf(truth), values == truth,
                         np.abs(values - truth) <= TOLERANCE * np.abs(truth))
 
 
@@ -250,8 +265,9 @@ METHODS = {"scoresym (numpy)": lambda m: scoresym_values(m, "numpy"),
            "autograd of log f": autodiff_values}
 
 
-def measure(case: Case) -> dict:
-    """{(method, quantity): (right, counted, nan_or_inf)} and the points."""
+def measure(case: Case, wrong: list | None = None) -> dict:
+    """{(method, quantity): (right, counted, nan_or_inf)}; scoresym's (numpy) wrong values are
+    appended to ``wrong`` as (case, quantity, point, value, truth)."""
     model = ss.Model.from_string(case.text, case.variables, case.params, domain=case.domain,
                                  kind=case.kind, name=case.name)
     X = grid(model)
@@ -271,7 +287,13 @@ def measure(case: Case) -> dict:
                     values = np.full(truth.shape, np.nan)
             ok = right(values, truth) & counted
             broken = ~np.isfinite(values) & np.isfinite(truth) & counted
-            results[method, quantity] = (int(ok.sum()), int(counted.sum()), int(broken.sum()))
+            overflowed = np.isinf(truth) & sure
+            results[method, quantity] = (int(ok.sum()), int(counted.sum()), int(broken.sum()),
+                                         int((overflowed & (values == truth)).sum()),
+                                         int(overflowed.sum()))
+            if wrong is not None and method == "scoresym (numpy)":
+                for i, j in zip(*np.nonzero((counted | overflowed) & ~right(values, truth))):
+                    wrong.append((case.name, quantity, X[i].tolist(), values[i, j], truth[i, j]))
     return results
 
 
@@ -296,6 +318,19 @@ def table(all_results: dict) -> str:
     return "\n".join(lines)
 
 
+def overflows(all_results: dict) -> str:
+    """Where the true value overflows float64, the right answer is inf of its sign."""
+    methods = list(METHODS)
+    cells = []
+    for m in methods:
+        ok = sum(r[m, q][3] for r in all_results.values() for q in QUANTITIES)
+        total = sum(r[m, q][4] for r in all_results.values() for q in QUANTITIES)
+        cells.append(f"{ok} of {total}")
+    return ("| where the true value overflows: +-inf given | " + " | ".join(methods) + " |\n"
+            + "|---|" + "---|" * len(methods) + "\n| all densities | " + " | ".join(cells)
+            + " |")
+
+
 def by_quantity(all_results: dict) -> str:
     methods = list(METHODS)
     lines = ["| quantity | " + " | ".join(methods) + " |", "|---|" + "---|" * len(methods)]
@@ -313,18 +348,23 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", help="folder to write stability.md into")
     parser.add_argument("--only", help="comma-separated case names")
+    parser.add_argument("--wrong", action="store_true",
+                        help="list the points where scoresym (numpy) is wrong")
     args = parser.parse_args(argv)
+    wrong = [] if args.wrong else None
     folder = output_folder(args.out) if args.out else None
     chosen = [c for c in CASES if not args.only or c.name in args.only.split(",")]
     all_results = {}
     for case in chosen:
         with contextlib.redirect_stdout(sys.stderr):
-            all_results[case.name] = measure(case)
+            all_results[case.name] = measure(case, wrong)
         print(f"measured {case.name}", file=sys.stderr)
-    text = (f"{table(all_results)}\n\n{by_quantity(all_results)}\n\n"
+    text = (f"{table(all_results)}\n\n{by_quantity(all_results)}\n\n{overflows(all_results)}\n\n"
             f"({platform.machine()}, Python {platform.python_version()}, NumPy "
             f"{np.__version__}, SymPy {sympy.__version__}, mpmath {mpmath.__version__})\n")
     print(text)
+    for name, quantity, point, value, truth in wrong or []:
+        print(f"wrong: {name} {quantity} at {point}: {value!r}, truth {truth!r}")
     if folder is not None:
         print(f"wrote {write_text(folder, 'stability.md', text)}")
     return 0
