@@ -102,14 +102,36 @@ class FitResult:
 # --- the objective ------------------------------------------------------------------------------
 
 def _invalid(model, weights, reasons: str, where: str) -> str:
-    suggested = [w for w in candidates(model) if w is not None][:2]
-    examples = " or ".join(f'weight="{w}"' for w in suggested) or 'weight="x" on (0, oo)'
+    """Why the (weighted) objective is invalid, where it is valid (the region of parameters
+    where its boundary term vanishes, when it is decided), and weights that are valid for every
+    parameter value (proven by the edge asymptotics; the candidates t, t**2, t**3 otherwise)."""
+    region = _valid_region(model, weights)
+    valid = [w for w in candidates(model)
+             if w is not None and vanishes_everywhere(model, score_products(model,
+                                                                            model.weights(w)))]
+    proven = bool(valid)
+    shown = valid[:2] or [w for w in candidates(model) if w is not None][:2]
+    examples = " or ".join(f'weight="{w}"' for w in shown) or 'weight="x" on (0, oo)'
+    every = " (valid for every parameter value)" if proven else ""
     if weights is None:
         return (f"plain score matching is invalid for this model{where}: the boundary term p s "
-                f"does not vanish ({reasons}). Use generalized score matching: fit(..., "
-                f"weight=...) with a weight that vanishes at the edges, e.g. {examples}")
-    return (f"the weight does not remove the boundary term{where} ({reasons}); use a weight "
-            f"that vanishes faster at the edges, e.g. {examples}")
+                f"does not vanish ({reasons}){region}. Use generalized score matching: fit(..., "
+                f"weight=...) with a weight that vanishes at the edges, e.g. {examples}{every}")
+    return (f"the weight does not remove the boundary term{where} ({reasons}){region}; use a "
+            f"weight that vanishes faster at the edges, e.g. {examples}{every}")
+
+
+def _valid_region(model, weights) -> str:
+    """'; it vanishes only where <conditions>' when that region is decided and is neither
+    every parameter value nor none."""
+    try:
+        region = bracket_conditions(model, score_products(model, weights))
+    except ScoresymInputError:
+        return ""
+    if not region.decided or region.expr in (sympy.true, sympy.false):
+        return ""
+    parts = region.expr.args if isinstance(region.expr, sympy.And) else (region.expr,)
+    return f"; the term vanishes only where {' and '.join(map(str, parts))}"
 
 
 # --- fitting ------------------------------------------------------------------------------------

@@ -222,3 +222,62 @@ def test_a_banana_typed_without_positivity_fits_within_its_time_budgets():
     assert r.converged and r.method == "optimize"
     for name, truth in {"s": 1.0, "b": 0.5, "t": 0.49}.items():
         assert abs(r.params[name] - truth) < 4 * r.stderr[name], (name, r.params, r.stderr)
+
+
+def test_ties_at_a_kink_take_the_derivative_there_as_zero():
+    """min(x, C)'s derivative at x = C is 0 (genscore's min_pow weights): with data rounded to
+    2 decimals, 40 points sit exactly at C = 1, and the estimate is the by-hand solution of the
+    stationarity equations with w'(1) = 0 (with SymPy's Heaviside(0) = 1/2 it was not)."""
+    model = zoo.get("truncated_normal").model
+    X = np.round(zoo.get("truncated_normal").sample(2000, seed=3), 2)
+    X = X[X[:, 0] > 0]  # rounding put a few on the edge 0
+    at_kink = X[:, 0] == 1.0
+    assert at_kink.sum() >= 10
+    x = X[:, 0]
+    w, dw = np.minimum(x, 1.0), np.where(x < 1.0, 1.0, 0.0)
+    # h = w s^2/2 + w s' + w' s with s = eta1 - eta2 x: linear stationarity equations
+    A = np.array([[np.mean(w), -np.mean(w * x)], [-np.mean(w * x), np.mean(w * x**2)]])
+    b = np.array([-np.mean(dw), np.mean(w) + np.mean(dw * x)])
+    eta1, eta2 = np.linalg.solve(A, b)
+    r = ss.fit(model, X, weight="min(x, 1)")
+    assert r.params["eta1"] == pytest.approx(eta1, rel=1e-10)
+    assert r.params["eta2"] == pytest.approx(eta2, rel=1e-10)
+    # the other convention, h'(1) = 1/2, gives a different estimate on these ties
+    half = np.where(x < 1.0, 1.0, np.where(x == 1.0, 0.5, 0.0))
+    other = np.linalg.solve(A, np.array([-np.mean(half), np.mean(w) + np.mean(half * x)]))
+    assert abs(other[0] - eta1) > 1e-6
+
+
+WEIBULL = "x**(k-1)*exp(-(x/lam)**k)"
+BETA = "x**(a-1)*(1-x)**(b-1)"
+
+# (density, params, domain, sample, weight, region named, weight suggested): a weight valid
+# only in part of the parameter region pins its estimate on that region's edge (k = 1.0005
+# +- 0.0001 for a Weibull with k = 0.7, weight x; a = 1.0096 +- 0.0042 for Beta(0.7, 3), weight
+# x(1 - x)); the fit is refused, naming the region and weights valid for every value
+PINNED = [
+    (WEIBULL, "k lam", {"x": (0, "oo")}, stats.weibull_min(0.7), {"k": 0.7, "lam": 1.0},
+     "x", "1 <= k", 'weight="x**2"'),
+    (BETA, "a b", {"x": (0, 1)}, stats.beta(0.7, 3), {"a": 0.7, "b": 3.0},
+     "x*(1-x)", "1 <= a and 1 <= b", 'weight="x**2*(1 - x)**2"'),
+    (BETA, "a b", {"x": (0, 1)}, stats.beta(1, 1), {"a": 1.0, "b": 1.0},
+     "x*(1-x)", "1 <= a and 1 <= b", 'weight="x**2*(1 - x)**2"'),
+]
+
+
+@pytest.mark.parametrize("density, params, domain, law, truth, weight, region, suggested",
+                         PINNED)
+def test_a_weight_valid_only_in_part_of_the_region_is_refused_naming_it(
+        density, params, domain, law, truth, weight, region, suggested):
+    model = Model.from_string(density, "x", params, domain=domain, positive=params)
+    X = law.rvs(5000, random_state=np.random.default_rng(1))[:, None]
+    with pytest.raises(ScoresymInputError) as info:
+        ss.fit(model, X, weight=weight)
+    message = str(info.value)
+    assert f"the term vanishes only where {region}" in message
+    assert suggested in message and "valid for every parameter value" in message
+    # the suggested weight fits, within 4 standard errors of the truth
+    r = ss.fit(model, X, weight=suggested.split('"')[1])
+    assert r.converged
+    for name, value in truth.items():
+        assert abs(r.params[name] - value) < 4 * r.stderr[name], (name, r.params, r.stderr)

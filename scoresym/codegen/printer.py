@@ -93,6 +93,15 @@ class Printer(SciPyPrinter):
         x = self._print(expr.args[0])
         return f"numpy.where(numpy.abs({x}) < 1, 2.0, {x})"
 
+    def _print_Heaviside(self, expr):
+        # the derivative of Min, Max and Abs at their kink is 0 (genscore's convention for
+        # min(x, C): h'(C) = 0, so ties in rounded data give its estimate): Heaviside(0) is 0,
+        # unless written Heaviside(u, h0) with h0 other than SymPy's default 1/2
+        u = self._print(expr.args[0])
+        at_zero = expr.args[1] if len(expr.args) > 1 else sympy.S.Half
+        at_zero = 0.0 if at_zero == sympy.S.Half else float(at_zero)
+        return f"numpy.where({u} > 0, 1.0, numpy.where({u} < 0, 0.0, {at_zero!r}))"
+
     def _print_DiracDelta(self, expr):
         # Zero almost everywhere; generated code evaluates pointwise.
         return "0.0"

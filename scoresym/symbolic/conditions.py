@@ -353,8 +353,9 @@ def _quadratic_form(log_f, variables: tuple, domain: dict):
     """For log f a polynomial of degree 2 in two or more variables, each on (-oo, oo): the
     condition that its quadratic part is negative definite (every leading principal minor of
     -Hessian > 0)."""
-    if len(variables) < 2 or any(domain[v] != (-sympy.oo, sympy.oo) for v in variables):
-        return None
+    if len(variables) < 2 or any(domain[v] != (-sympy.oo, sympy.oo) for v in variables) \
+            or not log_f.is_polynomial(*variables):
+        return None  # (Poly of a log of a power took 15 s to give up on a 3-D Student-t)
     try:
         poly = sympy.Poly(log_f, *variables)
     except sympy.PolynomialError:
@@ -397,6 +398,8 @@ def _power_of_quadratic(log_f, variables: tuple, domain: dict):
     base = body.args[0]
     if base.is_Pow and not base.exp.has(*variables):
         base, k = base.base, k * base.exp
+    if not base.is_polynomial(*variables):
+        return None
     try:
         poly = sympy.Poly(base, *variables)
     except sympy.PolynomialError:
