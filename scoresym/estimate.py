@@ -8,9 +8,10 @@ generalized score matching (Hyvarinen 2007; Yu, Drton and Shojaie 2019).
 
 Invariant: the estimate solves the stationarity equations exactly when it can (a linear system
 when h is quadratic in theta, detected symbolically; SymPy's closed form when the stationarity
-equations solve) and otherwise minimizes with scipy using the exact symbolic gradient; the
-covariance is always the sandwich G^-1 J G^-1 / n from the exact per-sample gradient and Hessian
-in theta. The boundary term [p w s] must vanish at the estimate and 4 standard errors around
+equations solve) and otherwise minimizes with scipy using the exact symbolic gradient, from
+further starts until one ends at a verified minimum (stationary, positive definite Hessian in
+theta, f a density: what ``converged`` means); the covariance is always the sandwich
+G^-1 J G^-1 / n from the exact per-sample gradient and Hessian in theta. The boundary term [p w s] must vanish at the estimate and 4 standard errors around
 it, decided at those exact values (``details["boundary"]``), and the estimate must meet the
 model's conditions for a density; otherwise the fit is refused, naming the reason.
 
@@ -65,6 +66,9 @@ class FitResult:
     n: int
     fixed: dict = field(default_factory=dict)
     details: dict = field(default_factory=dict)
+    iterations: int = 0          # optimizer iterations, over every start (0: solved exactly)
+    gradient_norm: float = float("nan")   # ||mean gradient in theta|| at the estimate
+    min_eigenvalue: float = float("nan")  # smallest eigenvalue of the mean Hessian in theta
 
     def interval(self, name: str, level: float = 0.95) -> tuple:
         """The Wald interval estimate +- z stderr."""
@@ -79,7 +83,11 @@ class FitResult:
         lines = [f"score matching ({self.method}{weighted}), n = {self.n}, "
                  f"objective = {self.objective:.6g}, "
                  f"converged = {self.converged}",
-                 f"{'param':<10} {'estimate':>14} {'stderr':>12} {'95% interval':>30}"]
+                 f"iterations = {self.iterations}, |gradient| = {self.gradient_norm:.3g}, "
+                 f"smallest Hessian eigenvalue = {self.min_eigenvalue:.4g}"]
+        if not self.converged and self.details.get("convergence"):
+            lines.append(f"not converged: {self.details['convergence']}")
+        lines.append(f"{'param':<10} {'estimate':>14} {'stderr':>12} {'95% interval':>30}")
         for name, value in self.params.items():
             if name in self.fixed:
                 lines.append(f"{name:<10} {value:>14.6g} {'(fixed)':>12}")
@@ -96,7 +104,9 @@ class FitResult:
         return {"params": self.params, "stderr": self.stderr, "cov": self.cov.tolist(),
                 "names": self.names, "objective": self.objective, "method": self.method,
                 "converged": self.converged, "n": self.n, "fixed": self.fixed,
-                "weight": self.details.get("weight")}
+                "weight": self.details.get("weight"), "iterations": self.iterations,
+                "gradient_norm": self.gradient_norm, "min_eigenvalue": self.min_eigenvalue,
+                "convergence": self.details.get("convergence")}
 
 
 # --- the objective ------------------------------------------------------------------------------
@@ -229,8 +239,8 @@ def fit(model, X, method: str = "auto", init=None, weight=None, fixed=None) -> F
     else SymPy's solution of the stationarity equations), "optimize" (L-BFGS-B with the exact
     gradient, positive parameters kept positive), or "auto" (closed form when there is one).
     ``init``: starting values for "optimize" (default 1 for positive parameters, 0 otherwise,
-    then other values where the objective is not finite there; give them for models with
-    symmetries, where that start can be a saddle: a mixture's). ``weight``: w(x) for
+    then other values where the objective is not finite there; up to MAX_STARTS starts until
+    one ends at a verified minimum, see :func:`_optimize`). ``weight``: w(x) for
     generalized score matching, a string or SymPy expression (e.g. "min(x, 1)"), or one per
     coordinate. ``fixed``: {name: value} held fixed.
     """
@@ -325,6 +335,9 @@ class _Solution:
     values: dict
     method: str
     converged: bool = True
+    iterations: int = 0
+    attempts: list = field(default_factory=list)
+    why: str = ""
 
 
 def _solve(model, objective, X, method, init, fixed, free, weights) -> _Solution:
@@ -399,6 +412,11 @@ def _require_identified(G: np.ndarray, names: list, constant: list = ()) -> None
 
 
 def _optimize(model, objective, X, init, fixed, free, names) -> _Solution:
+    """L-BFGS-B with the exact gradient from each start of :func:`_starting_points` in turn,
+    until one ends at a verified minimum: the mean gradient 0 within STATIONARY_IN_STDERR of
+    its standard error, the mean Hessian in theta positive definite, and f a density there (the
+    model's conditions hold). Otherwise the best end point where f is a density, with
+    ``converged`` False and why; every attempt is kept in ``attempts``."""
     bounds = [(1e-12, None) if p.is_positive else (None, None) for p in free]
 
     def value_and_gradient(theta):
@@ -409,17 +427,68 @@ def _optimize(model, objective, X, init, fixed, free, names) -> _Solution:
             return np.inf, np.zeros_like(theta)
         return float(h.mean()), g.mean(axis=0)
 
-    start = _starting_point(model, X, free, fixed, init, value_and_gradient)
-    for _ in range(RESTARTS):
-        found = scipy.optimize.minimize(value_and_gradient, start, jac=True, method="L-BFGS-B",
-                                        bounds=bounds, options={"maxiter": 5000, "gtol": 1e-10,
-                                                                "ftol": 1e-15})
-        stationary = _stationary(objective, X, {**dict(zip(names, found.x)), **fixed})
-        if stationary:
-            break
-        start = found.x  # stopped short (a line search lost in overflow): go on from there
-    return _Solution(dict(zip(names, (float(v) for v in found.x))), "optimize",
-                     bool(found.success) and stationary)
+    attempts, best, iterations = [], None, 0
+    for origin in _starting_points(model, X, free, fixed, init, value_and_gradient):
+        start = origin
+        for _ in range(RESTARTS):
+            found = scipy.optimize.minimize(value_and_gradient, start, jac=True,
+                                            method="L-BFGS-B", bounds=bounds,
+                                            options={"maxiter": 5000, "gtol": 1e-10,
+                                                     "ftol": 1e-15})
+            iterations += int(found.nit)
+            values = {**dict(zip(names, found.x)), **fixed}
+            if _stationary(objective, X, values):
+                break
+            start = found.x  # stopped short (a line search lost in overflow): go on from there
+        why = _not_a_minimum(model, objective, X, values, names)
+        attempts.append({"start": dict(zip(names, map(float, origin))),
+                         "end": dict(zip(names, map(float, found.x))),
+                         "objective": float(found.fun), "outcome": why or "minimum"})
+        solution = _Solution(dict(zip(names, map(float, found.x))), "optimize", not why,
+                             iterations, attempts, why)
+        if not why:
+            return solution
+        density = model.conditions.holds(values) is not False
+        if density and (best is None or found.fun < best[0]):
+            best = (float(found.fun), solution)
+    if best is None:
+        return solution  # not a density anywhere it ended: the caller refuses it
+    best[1].iterations = iterations
+    return best[1]
+
+
+def _not_a_minimum(model, objective, X, values: dict, names: list) -> str:
+    """'' at a verified minimum; else why not: not stationary, the Hessian in theta not
+    positive definite (a saddle or a flat direction, naming the parameters along it), or f not
+    a density there."""
+    if not _stationary(objective, X, values):
+        return "the mean gradient is not 0 within 1e-3 of its standard error"
+    with np.errstate(all="ignore"):
+        G = objective.mean_hessian(X, values)
+    definite = _definiteness(G, names)
+    if definite:
+        return definite
+    failing = model.conditions.failing(values)
+    if failing:
+        return f"f is not a density there ({'; '.join(str(c) for c in failing)})"
+    return ""
+
+
+def _definiteness(G: np.ndarray, names: list) -> str:
+    """'' where the symmetric part of G is positive definite; else 'not a minimum (a saddle or
+    a maximum): the Hessian in the parameters has a negative eigenvalue (-0.3) along mu, s2'
+    or the same for a flat direction (an eigenvalue within 1e-10 of the largest)."""
+    if not np.all(np.isfinite(G)):
+        return "the Hessian in the parameters is not finite there"
+    eigenvalues, vectors = np.linalg.eigh(0.5 * (G + G.T))
+    scale = max(1e-300, float(np.max(np.abs(eigenvalues))))
+    if eigenvalues[0] > 1e-10 * scale:
+        return ""
+    along = ", ".join(names[i] for i in np.flatnonzero(np.abs(vectors[:, 0]) > 0.1))
+    kind = "not a minimum (a saddle or a maximum): the Hessian in the parameters has a " \
+        "negative eigenvalue" if eigenvalues[0] < -1e-10 * scale else "a flat direction: " \
+        "the Hessian in the parameters has an eigenvalue of 0"
+    return f"{kind} ({eigenvalues[0]:.3g}) along {along}"
 
 
 #: L-BFGS-B runs, each from where the last stopped, until the gradient vanishes.
@@ -445,11 +514,19 @@ def _stationary(objective, X, values: dict) -> bool:
 FALLBACK_STARTS = (1.0, 0.5, 2.0, -1.0)
 
 
-def _starting_point(model, X, free, fixed, init, value_and_gradient) -> np.ndarray:
-    """init where given, else 0 (1 for positive parameters); where the objective is not finite
-    there, or f is not a density (the model's conditions fail: a scale s = 0 where only s**2
-    enters), the same with the unset parameters at each of FALLBACK_STARTS in turn, then with
-    one of them at a time there and the others at 0."""
+#: Starts tried at most, when the first does not end at a verified minimum.
+MAX_STARTS = 4
+#: Spread of the random starts (seeded: a fit is deterministic) around the first one.
+RANDOM_START_SPREAD = 0.5
+
+
+def _starting_points(model, X, free, fixed, init, value_and_gradient):
+    """Up to MAX_STARTS starts, each where the objective is finite and f is a density: init
+    where given, else 0 (1 for positive parameters); where that is not finite or not a density
+    (a scale s = 0 where only s**2 enters), the same with the unset parameters at each of
+    FALLBACK_STARTS in turn, then one of them at a time there and the others at 0; after the
+    first start found, the others of that list, then the first times exp(N(0, 0.5)) for
+    positive parameters and plus N(0, 0.5) (1 + |value|) for the others, from a fixed seed."""
     def start(default):
         return np.array([init.get(p.name, 1.0 if p.is_positive else default) for p in free])
 
@@ -461,16 +538,34 @@ def _starting_point(model, X, free, fixed, init, value_and_gradient) -> np.ndarr
             theta = start(0.0)
             theta[k] = value
             candidates.append(theta)
-    for theta in candidates:
+
+    def usable(theta) -> bool:
         if not init and model.conditions.holds({**dict(zip(names, theta)), **fixed}) is False:
-            continue  # not a density there (a scale of 0): no place to start
-        value, _ = value_and_gradient(theta)
-        if np.isfinite(value):
-            return theta
-    raise ScoresymInputError(_degenerate_message(model, X, {**dict(zip(names, candidates[0])),
-                                                        **fixed})
-                             + "; give a start where it is finite, e.g. init={...}, or declare "
-                               "scale parameters positive")
+            return False  # not a density there (a scale of 0): no place to start
+        return bool(np.isfinite(value_and_gradient(theta)[0]))
+
+    found = []
+    for theta in candidates:
+        if usable(theta) and not any(np.array_equal(theta, t) for t in found):
+            found.append(theta)
+            yield theta
+            if len(found) == 1:
+                break
+    if not found:
+        raise ScoresymInputError(
+            _degenerate_message(model, X, {**dict(zip(names, candidates[0])), **fixed})
+            + "; give a start where it is finite, e.g. init={...}, or declare scale "
+              "parameters positive")
+    rng = np.random.default_rng(0)
+    first, tries = found[0], 0
+    while len(found) < MAX_STARTS and tries < 10 * MAX_STARTS:
+        tries += 1
+        noise = rng.standard_normal(len(first)) * RANDOM_START_SPREAD
+        theta = np.array([v * np.exp(z) if p.is_positive else v + z * (1 + abs(v))
+                          for v, z, p in zip(first, noise, free)])
+        if usable(theta):
+            found.append(theta)
+            yield theta
 
 
 def _result(model, objective, X, solution: _Solution, fixed, free, weight) -> FitResult:
@@ -478,6 +573,8 @@ def _result(model, objective, X, solution: _Solution, fixed, free, weight) -> Fi
     names = [p.name for p in free]
     values = {**solution.values, **fixed}
     h, gradients, G = _finite_pieces(objective, X, values)
+    why = solution.why or _definiteness(G, names)
+    converged = converged and not why
     n = len(X)
     J = np.cov(gradients.T, bias=True).reshape(len(names), len(names))
     try:
@@ -489,12 +586,17 @@ def _result(model, objective, X, solution: _Solution, fixed, free, weight) -> Fi
     stderr = {k: float(np.sqrt(cov[i, i])) if cov[i, i] >= 0 else float("nan")
               for i, k in enumerate(names)}
     positive_violations = [p.name for p in free if p.is_positive and values[p.name] <= 0]
+    gradient_norm = float(np.linalg.norm(gradients.mean(axis=0)))
     details = {"weight": str(weight) if weight is not None else None,
-               "gradient_norm": float(np.linalg.norm(gradients.mean(axis=0))),
-               "positive_violations": positive_violations}
+               "gradient_norm": gradient_norm, "positive_violations": positive_violations,
+               "convergence": why, "attempts": solution.attempts}
     ordered = {p.name: float(values[p.name]) for p in model.params}
+    with np.errstate(all="ignore"):
+        lowest = float(np.linalg.eigvalsh(0.5 * (G + G.T))[0]) if np.all(np.isfinite(G)) \
+            else float("nan")
     return FitResult(ordered, cov, stderr, float(h.mean()), how,
-                     converged and not positive_violations, names, n, dict(fixed), details)
+                     converged and not positive_violations, names, n, dict(fixed), details,
+                     solution.iterations, gradient_norm, lowest)
 
 
 def maximum_likelihood(model, X, init=None, fixed=None) -> FitResult:

@@ -281,3 +281,33 @@ def test_a_weight_valid_only_in_part_of_the_region_is_refused_naming_it(
     assert r.converged
     for name, value in truth.items():
         assert abs(r.params[name] - value) < 4 * r.stderr[name], (name, r.params, r.stderr)
+
+
+def _symmetric_mixture():
+    model = Model.from_string("exp(-(x - a)**2/2) + exp(-(x + a)**2/2)", "x", "a")
+    rng = np.random.default_rng(0)
+    X = (rng.standard_normal(4000) + np.where(rng.random(4000) < 0.5, 2.0, -2.0))[:, None]
+    return model, X
+
+
+def test_a_start_at_a_stationary_point_that_is_not_a_minimum_is_left_for_another():
+    """a = 0 is stationary for a symmetric mixture (the gradient is 0 there by symmetry) but
+    a maximum of the objective: the fit used to stop there with converged=True."""
+    model, X = _symmetric_mixture()
+    r = ss.fit(model, X, method="optimize", init={"a": 0.0})
+    first, last = r.details["attempts"][0], r.details["attempts"][-1]
+    assert first["end"]["a"] == 0.0 and "negative eigenvalue" in first["outcome"]
+    assert last["outcome"] == "minimum" and r.converged
+    assert abs(abs(r.params["a"]) - 2.0) < 4 * r.stderr["a"]
+    assert r.min_eigenvalue > 0 and r.gradient_norm < 1e-8 and r.iterations > 0
+    assert "smallest Hessian eigenvalue" in r.summary()
+
+
+def test_a_fit_that_reaches_no_minimum_says_so(monkeypatch):
+    from scoresym import estimate
+
+    monkeypatch.setattr(estimate, "MAX_STARTS", 1)
+    model, X = _symmetric_mixture()
+    r = ss.fit(model, X, method="optimize", init={"a": 0.0})
+    assert not r.converged and r.min_eigenvalue < 0
+    assert "not converged: not a minimum" in r.summary() and "along a" in r.summary()
