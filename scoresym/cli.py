@@ -27,7 +27,7 @@ from .checks import CHECKS, CommandLine
 from .derive import IDENTITIES, derive
 from .derive.derivation import as_expected
 from .errors import ScoresymInputError
-from .estimate import METHODS, fit
+from .estimate import METHODS, STDERRS, fit
 from .model import Model
 from .verify import (
     format_rows,
@@ -204,7 +204,8 @@ def cmd_fit(args) -> int:
     X = load_points(args.data, m.dim, "--data")
     fixed = parse_assignments(args.fixed, "--fixed") if args.fixed else None
     init = parse_assignments(args.init, "--init") if args.init else None
-    result = fit(m, X, method=args.method, init=init, weight=args.weight, fixed=fixed)
+    result = fit(m, X, method=args.method, init=init, weight=args.weight, fixed=fixed,
+                 stderr=args.stderr, resamples=args.resamples, seed=args.seed)
     print(to_json(result.as_dict(), indent=1) if args.json else result.summary())
     return EXIT_OK if result.converged else EXIT_FAILED
 
@@ -365,6 +366,11 @@ def _fit_parser(commands) -> None:
     fit_cmd.add_argument("--weight", help="w(x) for generalized score matching, e.g. min(x, 1)")
     fit_cmd.add_argument("--fixed", help="parameters held fixed, e.g. k=1")
     fit_cmd.add_argument("--init", help="starting values for --method optimize, e.g. mu=0,s=1")
+    fit_cmd.add_argument("--stderr", choices=STDERRS, default="sandwich",
+                         help="standard errors: the sandwich (default) or a bootstrap")
+    fit_cmd.add_argument("--resamples", type=int, default=200,
+                         help="refits of --stderr bootstrap (default 200)")
+    fit_cmd.add_argument("--seed", type=int, default=0, help="seed of --stderr bootstrap")
     fit_cmd.add_argument("--json", action="store_true", help="print the result as JSON")
     fit_cmd.set_defaults(run=cmd_fit)
 

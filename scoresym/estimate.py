@@ -11,9 +11,12 @@ when h is quadratic in theta, detected symbolically; SymPy's closed form when th
 equations solve) and otherwise minimizes with scipy using the exact symbolic gradient, from
 further starts until one ends at a verified minimum (stationary, positive definite Hessian in
 theta, f a density: what ``converged`` means); the covariance is always the sandwich
-G^-1 J G^-1 / n from the exact per-sample gradient and Hessian in theta. The boundary term [p w s] must vanish at the estimate and 4 standard errors around
-it, decided at those exact values (``details["boundary"]``), and the estimate must meet the
-model's conditions for a density; otherwise the fit is refused, naming the reason.
+G^-1 J G^-1 / n from the exact per-sample gradient and Hessian in theta, J the covariance of
+the per-sample gradients with 1/(n - 1) (scorematchingad's convention; 1/n makes every
+standard error smaller by sqrt((n - 1)/n)). The boundary term [p w s] must vanish at the
+estimate and 4 standard errors around it, decided at those exact values
+(``details["boundary"]``), and the estimate must meet the model's conditions for a density;
+otherwise the fit is refused, naming the reason.
 
 >>> import numpy as np, scoresym as ss
 >>> b = ss.zoo.get("gaussian_1d")
@@ -87,6 +90,10 @@ class FitResult:
                  f"smallest Hessian eigenvalue = {self.min_eigenvalue:.4g}"]
         if not self.converged and self.details.get("convergence"):
             lines.append(f"not converged: {self.details['convergence']}")
+        if self.details.get("bootstrap"):
+            boot = self.details["bootstrap"]
+            lines.append(f"standard errors: bootstrap, {boot['resamples']} resamples "
+                         f"({boot['failed']} failed), seed {boot['seed']}")
         lines.append(f"{'param':<10} {'estimate':>14} {'stderr':>12} {'95% interval':>30}")
         for name, value in self.params.items():
             if name in self.fixed:
@@ -106,7 +113,8 @@ class FitResult:
                 "converged": self.converged, "n": self.n, "fixed": self.fixed,
                 "weight": self.details.get("weight"), "iterations": self.iterations,
                 "gradient_norm": self.gradient_norm, "min_eigenvalue": self.min_eigenvalue,
-                "convergence": self.details.get("convergence")}
+                "convergence": self.details.get("convergence"),
+                "bootstrap": self.details.get("bootstrap")}
 
 
 # --- the objective ------------------------------------------------------------------------------
@@ -232,7 +240,8 @@ def _is_quadratic(h: sympy.Expr, free: list) -> bool:
         return False
 
 
-def fit(model, X, method: str = "auto", init=None, weight=None, fixed=None) -> FitResult:
+def fit(model, X, method: str = "auto", init=None, weight=None, fixed=None,
+        stderr: str = "sandwich", resamples: int = 200, seed=0) -> FitResult:
     """Score-matching estimate of ``model``'s parameters from data X (n, d).
 
     ``method``: "closed_form" (a linear solve when the objective is quadratic in the parameters,
@@ -242,10 +251,14 @@ def fit(model, X, method: str = "auto", init=None, weight=None, fixed=None) -> F
     then other values where the objective is not finite there; up to MAX_STARTS starts until
     one ends at a verified minimum, see :func:`_optimize`). ``weight``: w(x) for
     generalized score matching, a string or SymPy expression (e.g. "min(x, 1)"), or one per
-    coordinate. ``fixed``: {name: value} held fixed.
+    coordinate. ``fixed``: {name: value} held fixed. ``stderr``: "sandwich" (the default) or
+    "bootstrap": ``resamples`` refits on rows drawn with replacement from ``seed``, each from
+    the estimate, their covariance in place of the sandwich's (see :func:`_bootstrap`).
     """
     if method not in METHODS:
         raise ScoresymInputError(f"method must be one of {', '.join(METHODS)}, got {method!r}")
+    if stderr not in STDERRS:
+        raise ScoresymInputError(f"stderr must be one of {', '.join(STDERRS)}, got {stderr!r}")
     X = as_points(X, model.dim)
     _check_data(model, X)
     fixed, init = _arguments(model, fixed, init)
@@ -259,7 +272,54 @@ def fit(model, X, method: str = "auto", init=None, weight=None, fixed=None) -> F
     result = _result(model, objective, X, solution, fixed, free, weight)
     _require_a_density(model, result, weights)
     _check_at_estimate(model, weights, result)
+    if stderr == "bootstrap":
+        _bootstrap(model, objective, X, result, method, fixed, free, weights,
+                   _positive_int("resamples", resamples), seed)
     return result
+
+
+STDERRS = ("sandwich", "bootstrap")
+#: A bootstrap whose refits fail more often than this is refused, not reported.
+BOOTSTRAP_MAX_FAILED = 0.05
+
+
+def _bootstrap(model, objective, X, result, method, fixed, free, weights, resamples: int,
+               seed) -> None:
+    """Replace ``result``'s covariance and standard errors by the nonparametric bootstrap's:
+    the covariance (1/(B - 1)) of B refits, each on n rows drawn with replacement (seeded by
+    ``seed``) and each started from the estimate. The sandwich's standard errors stay in
+    ``details["sandwich_stderr"]``; refits that fail or do not converge are counted in
+    ``details["bootstrap"]`` (more than 5% of them: refused)."""
+    from .randomness import generator
+
+    rng, names = generator(seed), [p.name for p in free]
+    start = {k: result.params[k] for k in names}
+    estimates, failed = [], 0
+    for _ in range(resamples):
+        sample = X[rng.integers(0, len(X), len(X))]
+        try:
+            solution = _solve(model, objective, sample, method, start, fixed, free, weights)
+        except ScoresymInputError:
+            failed += 1
+            continue
+        if not solution.converged:
+            failed += 1
+            continue
+        estimates.append([solution.values[k] for k in names])
+    if failed > BOOTSTRAP_MAX_FAILED * resamples or len(estimates) < 2:
+        raise ScoresymInputError(f"the bootstrap failed: {failed} of {resamples} refits did not "
+                                 f"converge; use stderr='sandwich'")
+    cov = np.cov(np.array(estimates).T).reshape(len(names), len(names))
+    result.details["sandwich_stderr"] = dict(result.stderr)
+    result.details["bootstrap"] = {"resamples": resamples, "failed": failed, "seed": seed}
+    result.cov = cov
+    result.stderr = {k: float(np.sqrt(cov[i, i])) for i, k in enumerate(names)}
+
+
+def _positive_int(name: str, value) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 2:
+        raise ScoresymInputError(f"{name} must be an integer >= 2, got {value!r}")
+    return int(value)
 
 
 def _require_a_density(model, result, weights) -> None:
@@ -576,7 +636,8 @@ def _result(model, objective, X, solution: _Solution, fixed, free, weight) -> Fi
     why = solution.why or _definiteness(G, names)
     converged = converged and not why
     n = len(X)
-    J = np.cov(gradients.T, bias=True).reshape(len(names), len(names))
+    # 1/(n - 1), as scorematchingad (details["sandwich"] says so)
+    J = np.cov(gradients.T, bias=False).reshape(len(names), len(names))
     try:
         G_inv = np.linalg.inv(G)
         cov = G_inv @ J @ G_inv.T / n
@@ -589,7 +650,8 @@ def _result(model, objective, X, solution: _Solution, fixed, free, weight) -> Fi
     gradient_norm = float(np.linalg.norm(gradients.mean(axis=0)))
     details = {"weight": str(weight) if weight is not None else None,
                "gradient_norm": gradient_norm, "positive_violations": positive_violations,
-               "convergence": why, "attempts": solution.attempts}
+               "convergence": why, "attempts": solution.attempts,
+               "sandwich": "G^-1 J G^-1 / n, J the gradients' covariance with 1/(n - 1)"}
     ordered = {p.name: float(values[p.name]) for p in model.params}
     with np.errstate(all="ignore"):
         lowest = float(np.linalg.eigvalsh(0.5 * (G + G.T))[0]) if np.all(np.isfinite(G)) \
