@@ -35,7 +35,7 @@ import numpy as np
 import scipy.optimize
 import sympy
 
-from .codegen.functions import CompiledFunction, as_points, scalar_param
+from .codegen.functions import CompiledFunction, as_points, positive_int, scalar_param
 from .errors import ScoresymInputError
 from .memo import PerModel
 from .numerics.differences import fd_hessian
@@ -280,7 +280,7 @@ def fit(model, X, method: str = "auto", init=None, weight=None, fixed=None,
     _check_at_estimate(model, weights, result)
     if stderr == "bootstrap":
         _bootstrap(model, objective, X, result, method, fixed, free, weights,
-                   _positive_int("resamples", resamples), seed)
+                   positive_int("resamples", resamples, least=2), seed)
     return result
 
 
@@ -320,12 +320,6 @@ def _bootstrap(model, objective, X, result, method, fixed, free, weights, resamp
     result.details["bootstrap"] = {"resamples": resamples, "failed": failed, "seed": seed}
     result.cov = cov
     result.stderr = {k: float(np.sqrt(cov[i, i])) for i, k in enumerate(names)}
-
-
-def _positive_int(name: str, value) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 2:
-        raise ScoresymInputError(f"{name} must be an integer >= 2, got {value!r}")
-    return int(value)
 
 
 def _require_a_density(model, result, weights) -> None:
@@ -465,16 +459,27 @@ def _degenerate_message(model, X, values) -> str:
 
 
 def _require_identified(G: np.ndarray, names: list, constant: list = ()) -> None:
-    eigenvalues, vectors = np.linalg.eigh(0.5 * (G + G.T))
-    scale = max(1.0, float(np.max(np.abs(eigenvalues))))
-    weak = eigenvalues <= 1e-10 * scale
-    if np.any(weak):
-        involved = sorted({names[i] for j in np.flatnonzero(weak)
-                           for i in np.flatnonzero(np.abs(vectors[:, j]) > 0.1)})
-        kind = "singular" if np.all(eigenvalues >= -1e-10 * scale) else "indefinite"
+    lowest, involved = _weakest_direction(G, names)
+    if lowest is not None:
+        kind = "singular" if lowest >= 0 else "indefinite"
         why = f" (the column of {', '.join(constant)} is constant)" if constant else ""
         raise ScoresymInputError(f"the objective's Hessian in the parameters is {kind}: the data "
                                  f"do not identify {', '.join(involved)}{why}")
+
+
+def _weakest_direction(G: np.ndarray, names: list) -> tuple:
+    """(None, []) where the symmetric part of G is positive definite; else its smallest
+    eigenvalue, 0 where it is within 1e-10 of the largest, and the parameters along the
+    eigenvectors of every such weak eigenvalue (components above 0.1)."""
+    eigenvalues, vectors = np.linalg.eigh(0.5 * (G + G.T))
+    scale = max(1e-300, float(np.max(np.abs(eigenvalues))))
+    weak = eigenvalues <= 1e-10 * scale
+    if not np.any(weak):
+        return None, []
+    involved = [names[i] for i in sorted({i for j in np.flatnonzero(weak)
+                                          for i in np.flatnonzero(np.abs(vectors[:, j]) > 0.1)})]
+    lowest = float(eigenvalues[0]) if eigenvalues[0] < -1e-10 * scale else 0.0
+    return lowest, involved
 
 
 def _optimize(model, objective, X, init, fixed, free, names) -> _Solution:
@@ -543,18 +548,16 @@ def _not_a_minimum(model, objective, X, values: dict, names: list) -> str:
 def _definiteness(G: np.ndarray, names: list) -> str:
     """'' where the symmetric part of G is positive definite; else 'not a minimum (a saddle or
     a maximum): the Hessian in the parameters has a negative eigenvalue (-0.3) along mu, s2'
-    or the same for a flat direction (an eigenvalue within 1e-10 of the largest)."""
+    or the same for a flat direction (see :func:`_weakest_direction`)."""
     if not np.all(np.isfinite(G)):
         return "the Hessian in the parameters is not finite there"
-    eigenvalues, vectors = np.linalg.eigh(0.5 * (G + G.T))
-    scale = max(1e-300, float(np.max(np.abs(eigenvalues))))
-    if eigenvalues[0] > 1e-10 * scale:
+    lowest, involved = _weakest_direction(G, names)
+    if lowest is None:
         return ""
-    along = ", ".join(names[i] for i in np.flatnonzero(np.abs(vectors[:, 0]) > 0.1))
     kind = "not a minimum (a saddle or a maximum): the Hessian in the parameters has a " \
-        "negative eigenvalue" if eigenvalues[0] < -1e-10 * scale else "a flat direction: " \
-        "the Hessian in the parameters has an eigenvalue of 0"
-    return f"{kind} ({eigenvalues[0]:.3g}) along {along}"
+        "negative eigenvalue" if lowest < 0 else "a flat direction: the Hessian in the " \
+        "parameters has an eigenvalue of 0"
+    return f"{kind} ({lowest:.3g}) along {', '.join(involved)}"
 
 
 #: L-BFGS-B runs, each from where the last stopped, until the gradient vanishes.

@@ -35,7 +35,7 @@ import autograd.numpy as anp
 import numpy
 
 from .codegen.backends import is_traced
-from .codegen.functions import as_points, scalar_param
+from .codegen.functions import as_points, positive_int, scalar_param
 from .errors import ScoresymInputError
 from .model import Model
 from .numerics.ad import hessian_trace, projected_hessian, score_function
@@ -192,7 +192,7 @@ def draw_projections(projection, n_projections, n, d, rng):
     >>> np.unique(draw_projections("rademacher", 1, 3, 2, np.random.default_rng(0)))
     array([-1.,  1.])
     """
-    M = _positive_int("n_projections", n_projections)
+    M = positive_int("n_projections", n_projections)
     shape = (M, int(n), int(d))
     if callable(projection):
         V = projection(rng, shape)
@@ -342,8 +342,3 @@ def positive_number(name: str, value) -> float:
     return value
 
 
-def _positive_int(name: str, value) -> int:
-    if isinstance(value, (bool, numpy.bool_)) or not isinstance(value, numbers.Integral) \
-            or value < 1:
-        raise ScoresymInputError(f"{name} must be a positive int, got {value!r}")
-    return int(value)

@@ -194,6 +194,22 @@ def scalar_param(name: str, value):
     return numpy.float64(array)
 
 
+def positive_int(name: str, value, least: int = 1) -> int:
+    """``value`` as an int if it is an integer >= ``least`` (a count: projections, bootstrap
+    resamples), else a ScoresymInputError naming ``name``.
+
+    >>> positive_int("resamples", 2.5, least=2)
+    Traceback (most recent call last):
+    ...
+    scoresym.errors.ScoresymInputError: resamples must be an integer >= 2, got 2.5
+    """
+    if isinstance(value, (bool, numpy.bool_)) or not isinstance(value, numbers.Integral) \
+            or value < least:
+        wanted = "a positive int" if least == 1 else f"an integer >= {least}"
+        raise ScoresymInputError(f"{name} must be {wanted}, got {value!r}")
+    return int(value)
+
+
 def real_array(value, what: str) -> numpy.ndarray:
     """``value`` as a float64 array if it holds real numbers (ints or floats); strings, bools,
     complex numbers and Python objects are refused, naming ``what`` and the kind found.

@@ -396,13 +396,25 @@ def like_terms_combined(expr: sympy.Expr, variables: tuple) -> sympy.Expr:
         if products is None:
             return expr
         terms += products
+    shapes = _by_shape(terms, variables)
+    if not any(_is_pole(shape, variables) and len(c) > 1 for shape, c in shapes.items()):
+        return expr
+    return _summed_by_shape(shapes)
+
+
+def _by_shape(terms, variables) -> dict:
+    """{shape: [coefficients]}: each term split as coefficient * shape, the coefficient free
+    of the variables."""
     shapes: dict = {}
     for term in terms:
         coefficient, shape = term.as_independent(*variables, as_Add=False)
         shapes.setdefault(shape, []).append(coefficient)
-    if not any(_is_pole(shape, variables) and len(c) > 1 for shape, c in shapes.items()):
-        return expr
-    return sympy.Add(*[_factored(sympy.Add(*c)) * shape for shape, c in shapes.items()])
+    return shapes
+
+
+def _summed_by_shape(shapes: dict, factor=1) -> sympy.Expr:
+    """sum over shapes of (their coefficients' sum, factored) * shape * factor."""
+    return sympy.Add(*[_factored(sympy.Add(*c)) * shape * factor for shape, c in shapes.items()])
 
 
 def _is_pole(shape, variables) -> bool:
@@ -702,11 +714,6 @@ def distributed_over_monomials(expr: sympy.Expr, variables: tuple) -> sympy.Expr
     def distributed(node):
         (total,) = [f for f in node.args if f.is_Add and f.has(*variables)]
         others = sympy.Mul(*[f for f in node.args if f is not total])
-        shapes: dict = {}
-        for term in total.args:
-            coefficient, shape = term.as_independent(*variables, as_Add=False)
-            shapes.setdefault(shape, []).append(coefficient)
-        return sympy.Add(*[_factored(sympy.Add(*c)) * shape * others
-                           for shape, c in shapes.items()])
+        return _summed_by_shape(_by_shape(total.args, variables), others)
 
     return expr.replace(monomial_quotient, distributed)
