@@ -154,8 +154,24 @@ def _valid_region(model, weights) -> str:
         return ""
     if not region.decided or region.expr in (sympy.true, sympy.false):
         return ""
-    parts = region.expr.args if isinstance(region.expr, sympy.And) else (region.expr,)
-    return f"; the term vanishes only where {' and '.join(map(str, parts))}"
+    return f"; the term vanishes only where {_in_words(region.expr)}"
+
+
+def _in_words(condition) -> str:
+    """A condition with "and" / "or" for SymPy's & / |: (1 <= k) | (k < 0) is
+    "1 <= k or k < 0"; a nested one keeps its parentheses.
+
+    >>> a, b, k = sympy.symbols("a b k", real=True)
+    >>> _in_words(sympy.Or(k >= 1, k < 0)), _in_words(sympy.And(a >= 1, sympy.Or(b > 2, b < 0)))
+    ('k >= 1 or k < 0', 'a >= 1 and (b > 2 or b < 0)')
+    """
+    def word(c, nested):
+        if isinstance(c, (sympy.And, sympy.Or)):
+            joined = (" and " if isinstance(c, sympy.And) else " or ").join(
+                word(a, True) for a in c.args)
+            return f"({joined})" if nested else joined
+        return str(c)
+    return word(condition, False)
 
 
 # --- fitting ------------------------------------------------------------------------------------
