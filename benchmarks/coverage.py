@@ -14,7 +14,6 @@ Run: python benchmarks/coverage.py                 (R = 200, n = 2000; prints th
 from __future__ import annotations
 
 import argparse
-import platform
 import sys
 import time
 from pathlib import Path
@@ -24,8 +23,9 @@ import scipy.stats as st
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from report import machine, publish  # noqa: E402
+
 import scoresym as ss  # noqa: E402
-from scoresym.outputs import output_folder, write_text  # noqa: E402
 
 
 def _builtin(name: str, weight=None):
@@ -94,17 +94,13 @@ def main(argv=None) -> int:
     parser.add_argument("--n", type=int, default=2000)
     parser.add_argument("--out", help="folder to write coverage.md into")
     args = parser.parse_args(argv)
-    folder = output_folder(args.out) if args.out else None
     start, rows = time.perf_counter(), []
     for name in MODELS:
         rows += study(name, args.reps, args.n)
         print(f"measured {name}", file=sys.stderr)
     text = (f"{table(rows)}\n\n(R = {args.reps} replications of n = {args.n}; "
-            f"{time.perf_counter() - start:.0f} s; {platform.machine()}, Python "
-            f"{platform.python_version()}, NumPy {np.__version__})\n")
-    print(text)
-    if folder is not None:
-        print(f"wrote {write_text(folder, 'coverage.md', text)}")
+            f"{time.perf_counter() - start:.0f} s; {machine()})\n")
+    publish(text, args.out, "coverage.md")
     return 0
 
 
