@@ -39,6 +39,8 @@ import sympy
 
 from .codegen.functions import CompiledFunction, as_points, positive_int, scalar_param
 from .errors import ScoresymInputError
+from .matrix_fit import fit_matrix_model
+from .matrix_model import MatrixModel
 from .memo import PerModel
 from .numerics.differences import fd_hessian
 from .symbolic.boundary import boundary_terms
@@ -323,6 +325,11 @@ def fit(model, X, method: str = "auto", init=None, weight=None, fixed=None,
     "bootstrap": ``resamples`` refits on rows drawn with replacement from ``seed``, each from
     the estimate, their covariance in place of the sandwich's (see :func:`_bootstrap`).
     """
+    if isinstance(model, MatrixModel):
+        if weight is not None or stderr != "sandwich" or method not in ("auto", "optimize"):
+            raise ScoresymInputError("a model in matrix notation is fitted by optimization "
+                                     "with sandwich standard errors, without a weight")
+        return fit_matrix_model(model, X, init=init, fixed=fixed)
     if method not in METHODS:
         raise ScoresymInputError(f"method must be one of {', '.join(METHODS)}, got {method!r}")
     if stderr not in STDERRS:

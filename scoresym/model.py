@@ -21,6 +21,7 @@ from functools import cached_property
 import sympy
 
 from .errors import ScoresymInputError
+from .matrix_model import MatrixModel
 from .symbolic.conditions import Conditions, NotADensity, density_conditions
 from .symbolic.expressions import (
     check_name,
@@ -67,6 +68,15 @@ class Model:
     (Matrix([[-lam]]), 1)
     """
 
+    def __new__(cls, log_density=None, variables=(), params=(), *args, **kwargs):
+        """A log-density in MatrixSymbols (a 1 x 1 matrix expression) makes a MatrixModel."""
+        if isinstance(log_density, sympy.MatrixExpr):
+            if args or any(v is not None for v in kwargs.values()):
+                raise ScoresymInputError("a model in MatrixSymbols takes log_density, "
+                                         "variables and params only")
+            return MatrixModel.from_matrix_expression(log_density, variables, params)
+        return super().__new__(cls)
+
     def __init__(self, log_density, variables, params=(), domain=None, positive=None,
                  name=None, sampler=None):
         self._declare(variables, params, domain, positive)
@@ -74,15 +84,22 @@ class Model:
 
     @classmethod
     def from_string(cls, text, variables, params=(), kind="density", domain=None,
-                    positive=None, name=None, sampler=None):
+                    positive=None, name=None, sampler=None, shapes=None):
         """A model from a string: f (``kind="density"``, the default), log f (``"log"``) or an
-        energy -log f (``"energy"``).
+        energy -log f (``"energy"``). With ``shapes`` ({name: shape} of the vector variable and
+        of matrix or vector parameters), a log-density in matrix notation: a
+        :class:`~scoresym.matrix_model.MatrixModel`.
 
         >>> Model.from_string("x**4/4 - a*x**2", "x", "a", kind="energy").log_density
         a*x**2 - x**4/4
         """
         if not isinstance(text, str):
             raise ScoresymInputError(f"expected a string, got {type(text).__name__}")
+        if shapes is not None:
+            if domain is not None or positive is not None or sampler is not None:
+                raise ScoresymInputError("a model in matrix notation lives on R^d: domain, "
+                                         "positive and sampler are not supported with shapes")
+            return MatrixModel.from_string(text, variables, params, shapes, kind)
         return cls._of_kind(text, kind, variables, params, domain, positive, name, sampler)
 
     @classmethod
