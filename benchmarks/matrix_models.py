@@ -6,6 +6,12 @@ Families (d = dimension; all parameters symbolic): ICA -sum(log(cosh(W @ x))); a
 Bernoulli RBM's free energy with d hidden units; a Gaussian -x^T L x/2 + b^T x; a pairwise
 interaction model -(x^2)^T Th (x^2) - sum(x^4)/4. Times are best of ``--repeats`` wall times.
 
+With JAX installed (``pip install -e .[bench]``; float64), also: JAX's autodiff of log f
+(score by grad, Laplacian by a loop of forward-over-reverse products over the d coordinates,
+vmapped over points, jit-compiled) and the hand formula jit-compiled by JAX, each as a ratio to
+scoresym's time (below 1: JAX is faster); and the ICA fit by JAX (autodiff objective, jitted
+value and gradient, the same scipy L-BFGS-B from the same start).
+
 Run: python benchmarks/matrix_models.py                (n = 1e5; d = 2 ... 100; ICA fits)
      python benchmarks/matrix_models.py --n 2000 --dims 2 5 --fit-dims 2 --out DIR
 """
@@ -27,33 +33,29 @@ from report import machine, publish  # noqa: E402
 import scoresym as ss  # noqa: E402
 
 
-def _sigmoid(a):
-    return 0.5 * (1 + np.tanh(a / 2))
-
-
-def hand_ica(X, W):
-    t = np.tanh(X @ W.T)
+def hand_ica(X, W, xp=np):
+    t = xp.tanh(X @ W.T)
     s = -t @ W
-    return 0.5 * np.sum(s * s, axis=1) - (1 - t * t) @ np.sum(W * W, axis=1)
+    return 0.5 * xp.sum(s * s, axis=1) - (1 - t * t) @ xp.sum(W * W, axis=1)
 
 
-def hand_rbm(X, W, c, b):
-    p = _sigmoid(X @ W.T + c)
+def hand_rbm(X, W, c, b, xp=np):
+    p = 0.5 * (1 + xp.tanh((X @ W.T + c) / 2))
     s = p @ W - (X - b)
-    return 0.5 * np.sum(s * s, axis=1) + (p * (1 - p)) @ np.sum(W * W, axis=1) - X.shape[1]
+    return 0.5 * xp.sum(s * s, axis=1) + (p * (1 - p)) @ xp.sum(W * W, axis=1) - X.shape[1]
 
 
-def hand_gaussian(X, L, b):
+def hand_gaussian(X, L, b, xp=np):
     S = 0.5 * (L + L.T)
     s = b - X @ S
-    return 0.5 * np.sum(s * s, axis=1) - np.trace(S)
+    return 0.5 * xp.sum(s * s, axis=1) - xp.trace(S)
 
 
-def hand_pairwise(X, Th):
+def hand_pairwise(X, Th, xp=np):
     S = Th + Th.T
     US = (X * X) @ S
     s = -2 * X * US - X**3
-    return 0.5 * np.sum(s * s, axis=1) + np.sum(-2 * US - 4 * X * X * np.diag(S) - 3 * X * X,
+    return 0.5 * xp.sum(s * s, axis=1) + xp.sum(-2 * US - 4 * X * X * xp.diag(S) - 3 * X * X,
                                                 axis=1)
 
 
@@ -67,6 +69,56 @@ FAMILIES = {
     "pairwise": ("-(x**2) @ Th @ (x**2) - sum(x**4)/4", lambda d: {"x": (d,), "Th": (d, d)},
                  hand_pairwise),
 }
+
+
+def _jax():
+    """jax and jax.numpy in float64, or None when JAX is not installed."""
+    try:
+        import jax
+    except ImportError:
+        return None
+    jax.config.update("jax_enable_x64", True)
+    return jax
+
+
+def jax_log_density(name: str, jnp):
+    """log f at one point x (d,), as JAX code."""
+    def ica(x, W):
+        return -jnp.sum(jnp.logaddexp(W @ x, -(W @ x)))
+
+    def rbm(x, W, c, b):
+        return jnp.sum(jnp.logaddexp(0.0, W @ x + c)) - jnp.sum((x - b) ** 2) / 2
+
+    def gaussian(x, L, b):
+        return -x @ L @ x / 2 + b @ x
+
+    def pairwise(x, Th):
+        return -(x**2) @ Th @ (x**2) - jnp.sum(x**4) / 4
+
+    return {"ICA": ica, "RBM": rbm, "Gaussian": gaussian, "pairwise": pairwise}[name]
+
+
+def jax_autodiff_hyvarinen(jax, log_f):
+    """The Hyvarinen integrand of log f by JAX autodiff, jit-compiled: f(X, params)."""
+    jnp = jax.numpy
+
+    def at(x, params):
+        def score(y):
+            return jax.grad(log_f)(y, *params)
+
+        def diagonal(j, total):
+            e = jnp.zeros_like(x).at[j].set(1.0)
+            return total + jax.jvp(score, (x,), (e,))[1][j]
+
+        s = score(x)
+        return 0.5 * s @ s + jax.lax.fori_loop(0, x.shape[0], diagonal, 0.0)
+
+    return jax.jit(jax.vmap(at, in_axes=(0, None)))
+
+
+def jax_hand(jax, hand):
+    """The hand formula on jax.numpy, jit-compiled: f(X, params)."""
+    return jax.jit(lambda X, params: hand(X, *params, xp=jax.numpy))
 
 
 def best(f, repeats: int) -> float:
@@ -93,7 +145,24 @@ def evaluation_row(name: str, d: int, n: int, repeats: int) -> tuple:
     error = float(np.max(np.abs(ours - reference)) / np.max(np.abs(reference)))
     t_ours = best(lambda: ops.hyvarinen(X, **params), repeats)
     t_hand = best(lambda: hand(X, *params.values()), repeats)
-    return name, d, compile_time, t_ours, t_hand, error
+    jax_times = (None, None)
+    jax = _jax()
+    if jax is not None:
+        arguments = tuple(jax.numpy.asarray(v) for v in params.values())
+        Xj = jax.numpy.asarray(X)
+        jax_times = tuple(
+            best(lambda f=f: f(Xj, arguments).block_until_ready(), repeats)
+            for f in _warm([jax_autodiff_hyvarinen(jax, jax_log_density(name, jax.numpy)),
+                            jax_hand(jax, hand)], Xj, arguments, reference))
+    return name, d, compile_time, t_ours, t_hand, error, *jax_times
+
+
+def _warm(functions, X, arguments, reference) -> list:
+    """Compile each JAX function once and check it against the reference values."""
+    for f in functions:
+        value = np.asarray(f(X, arguments))
+        assert np.allclose(value, reference, rtol=1e-8, atol=1e-8), "JAX disagrees"
+    return functions
 
 
 def ica_fit_row(d: int, n: int) -> tuple:
@@ -104,7 +173,35 @@ def ica_fit_row(d: int, n: int) -> tuple:
                              shapes={"x": (d,), "W": (d, d)}, kind="log")
     start = time.perf_counter()
     r = ss.fit(m, X)
-    return d, n, time.perf_counter() - start, r.iterations, r.converged
+    ours = time.perf_counter() - start
+    jax_time = difference = None
+    jax = _jax()
+    if jax is not None:
+        start = time.perf_counter()
+        estimate = jax_ica_fit(jax, X)
+        jax_time = time.perf_counter() - start
+        difference = float(np.max(np.abs(estimate - r.params["W"])))
+    return d, n, ours, r.iterations, r.converged, jax_time, difference
+
+
+def jax_ica_fit(jax, X) -> np.ndarray:
+    """The ICA fit by JAX: autodiff Hyvarinen objective, jitted value and gradient, scipy's
+    L-BFGS-B with the settings scoresym uses, from W = I."""
+    import scipy.optimize
+
+    d = X.shape[1]
+    integrand = jax_autodiff_hyvarinen(jax, jax_log_density("ICA", jax.numpy))
+    Xj = jax.numpy.asarray(X)
+    value_and_grad = jax.jit(jax.value_and_grad(
+        lambda w: integrand(Xj, (w.reshape(d, d),)).mean()))
+
+    def f(w):
+        value, gradient = value_and_grad(jax.numpy.asarray(w))
+        return float(value), np.asarray(gradient, dtype=float)
+
+    found = scipy.optimize.minimize(f, np.eye(d).ravel(), jac=True, method="L-BFGS-B",
+                                    options={"maxiter": 10_000, "gtol": 1e-12, "ftol": 1e-15})
+    return found.x.reshape(d, d)
 
 
 def main(argv=None) -> int:
@@ -117,19 +214,23 @@ def main(argv=None) -> int:
     parser.add_argument("--out", help="folder to write matrix_models.md into")
     args = parser.parse_args(argv)
     lines = ["| model | d | derive+compile (s) | Hyvarinen eval (s) | hand NumPy (s) | ratio | "
-             "max rel. difference |", "|---|---|---|---|---|---|---|"]
+             "max rel. difference | JAX autodiff jit / ours | JAX jit of the hand formula / "
+             "ours |", "|---|---|---|---|---|---|---|---|---|"]
     for name in FAMILIES:
         for d in args.dims:
-            name_, d_, c, t, h, e = evaluation_row(name, d, args.n, args.repeats)
-            lines.append(f"| {name_} | {d_} | {c:.3f} | {t:.4f} | {h:.4f} | {t / h:.2f} | "
-                         f"{e:.1e} |")
+            _, _, c, t, h, e, autodiff, handjit = evaluation_row(name, d, args.n, args.repeats)
+            jax_columns = " | ".join("-" if v is None else f"{v / t:.2f}"
+                                     for v in (autodiff, handjit))
+            lines.append(f"| {name} | {d} | {c:.3f} | {t:.4f} | {h:.4f} | {t / h:.2f} | "
+                         f"{e:.1e} | {jax_columns} |")
             print(f"measured {name} d = {d}", file=sys.stderr)
     lines += ["", f"(n = {args.n:,}, best of {args.repeats}; {machine()})", "",
-              "| ICA fit, W unknown | n | wall time (s) | iterations | converged |",
-              "|---|---|---|---|---|"]
+              "| ICA fit, W unknown | n | scoresym (s) | iterations | converged | JAX autodiff "
+              "fit (s) | largest difference in W |", "|---|---|---|---|---|---|---|"]
     for d in args.fit_dims:
-        d_, n, t, it, ok = ica_fit_row(d, args.fit_n)
-        lines.append(f"| d = {d_} | {n:,} | {t:.2f} | {it} | {ok} |")
+        d_, n, t, it, ok, jax_time, difference = ica_fit_row(d, args.fit_n)
+        jax_columns = "- | -" if jax_time is None else f"{jax_time:.2f} | {difference:.1e}"
+        lines.append(f"| d = {d_} | {n:,} | {t:.2f} | {it} | {ok} | {jax_columns} |")
         print(f"fitted ICA d = {d}", file=sys.stderr)
     publish("\n".join(lines) + "\n", args.out, "matrix_models.md")
     return 0

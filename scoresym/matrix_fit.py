@@ -107,6 +107,22 @@ class _Packing:
             start += size
         return out
 
+    def pack_gradient(self, gradient: dict, batch: bool = False) -> np.ndarray:
+        """The gradient in theta from the gradient in each full parameter ({name: array},
+        with a leading axis of points where ``batch``): for a symmetric M, the entry (i, j)
+        of its triangle moves M_ij and M_ji, so its derivative is dM_ij + dM_ji (dM_ii on the
+        diagonal)."""
+        pieces = []
+        for k in self.names:
+            value = np.asarray(gradient[k], dtype=float)
+            if k in self.symmetric:
+                both = value + np.swapaxes(value, -1, -2)
+                rows, columns = np.triu_indices(value.shape[-1])
+                value = both[..., rows, columns] - np.where(rows == columns,
+                                                            value[..., rows, columns], 0.0)
+            pieces.append(value.reshape(len(value), -1) if batch else np.ravel(value))
+        return np.concatenate(pieces, axis=-1)
+
     def pack(self, values: dict) -> np.ndarray:
         pieces = []
         for k in self.names:
@@ -133,7 +149,6 @@ def fit_matrix_model(model, X, init=None, fixed=None) -> MatrixFitResult:
     that stops short of a stationary point, Newton steps with the exact Hessian.
     ``fixed``: {name: value} held fixed. ``converged`` means the mean gradient is 0 within
     STATIONARY_IN_STDERR of its standard error and the Hessian in theta is positive definite."""
-    import autograd
 
     X = as_points(X, model.dim)
     if len(X) < 2 or not np.all(np.isfinite(X)):
@@ -143,38 +158,148 @@ def fit_matrix_model(model, X, init=None, fixed=None) -> MatrixFitResult:
     if not packing.names:
         raise ScoresymInputError("every parameter is fixed: nothing to fit")
     start = {**_default_start(model, packing), **_values(model, init or {}, "init")}
-    ops = model.compiled("autograd")
-
-    def mean_objective(theta):
-        return ops.hyvarinen(X, **fixed, **packing.unpack(theta)).mean()
-
-    value_and_gradient = autograd.value_and_grad(mean_objective)
-
-    def checked(theta):
-        with np.errstate(all="ignore"):
-            value, gradient = value_and_gradient(theta)
-        if not (np.isfinite(value) and np.all(np.isfinite(gradient))):
-            return np.inf, np.zeros_like(theta)
-        return float(value), np.asarray(gradient, dtype=float)
-
+    objective = _Objective(model, X, fixed, packing)
     theta0 = packing.pack({k: start[k] for k in packing.names})
-    if not np.isfinite(checked(theta0)[0]):
+    if not np.isfinite(objective.checked(theta0)[0]):
         raise ScoresymInputError("the objective is not finite at the starting values; give "
                                  "others with init={...}")
-    found = scipy.optimize.minimize(checked, theta0, jac=True, method="L-BFGS-B",
-                                    options={"maxiter": 10_000, "gtol": 1e-12, "ftol": 1e-15})
-    theta, iterations = found.x, int(found.nit)
-    per_point = _per_point_gradients(ops, X, fixed, packing, theta)
-    hessian = None
+    if model.quadratic_in_params and theta0.size <= MAX_SANDWICH_PARAMETERS:
+        return _solved(model, objective, fixed, packing, theta0)
+    theta, iterations = _descend(objective, theta0)
+    per_point, hessian = objective.per_point(theta), None
     if theta.size <= MAX_SANDWICH_PARAMETERS:
-        hessian = autograd.hessian(mean_objective)(theta)
+        hessian = objective.hessian(theta)
         if not _stationary(per_point):
-            theta, steps = _newton(checked, autograd.hessian(mean_objective), theta)
+            theta, steps = _newton(objective.checked, objective.hessian, theta)
             iterations += steps
-            per_point = _per_point_gradients(ops, X, fixed, packing, theta)
-            hessian = autograd.hessian(mean_objective)(theta)
-    return _result(model, packing, fixed, theta, checked(theta)[0], per_point, hessian,
-                   iterations, len(X))
+            per_point, hessian = objective.per_point(theta), objective.hessian(theta)
+    return _result(model, packing, fixed, theta, objective.checked(theta)[0], per_point,
+                   hessian, iterations, len(X))
+
+
+#: L-BFGS-B stops early once every coordinate of the mean gradient is below this many of its
+#: standard errors (estimated at the start: 10 times below what ``converged`` asks, which is
+#: checked afterwards with the standard errors at the end).
+EARLY_STOP_IN_STDERR = 1e-4
+
+
+class _Stop(Exception):
+    pass
+
+
+def _descend(objective, theta0) -> tuple:
+    """(theta, iterations) of L-BFGS-B with the exact gradient, stopped once the gradient is
+    below EARLY_STOP_IN_STDERR of the per-point gradients' standard error at the start (ICA at
+    d = 10: 410 iterations instead of 503, the estimate the same within 1e-3 of a standard
+    error)."""
+    per_point = objective.per_point(theta0)
+    stderr = per_point.std(axis=0) / np.sqrt(len(per_point))
+    last = {"theta": theta0, "iterations": 0}
+
+    def small_enough(theta):
+        last["theta"], last["iterations"] = np.array(theta), last["iterations"] + 1
+        if np.all(np.abs(objective.checked(theta)[1]) <= EARLY_STOP_IN_STDERR * stderr):
+            raise _Stop
+
+    try:
+        found = scipy.optimize.minimize(objective.checked, theta0, jac=True,
+                                        method="L-BFGS-B", callback=small_enough,
+                                        options={"maxiter": 10_000, "gtol": 1e-12,
+                                                 "ftol": 1e-15})
+    except _Stop:
+        return last["theta"], last["iterations"]
+    return found.x, int(found.nit)
+
+
+class _Objective:
+    """The mean Hyvarinen objective in theta: its value and gradient and per-point gradients
+    by the structure's chain rule (NumPy) where it applies
+    (:meth:`~scoresym.codegen.matrix_code.MatrixOperators.objective_gradient`: 1.7x faster
+    than autograd's for ICA at d = 10), else by autograd through the compiled matrix products;
+    the Hessian by autograd."""
+
+    def __init__(self, model, X, fixed, packing):
+        self.X, self.fixed, self.packing = X, fixed, packing
+        self.traced = model.compiled("autograd")
+        numpy_ops = model.compiled("numpy")
+        self.structured = numpy_ops if numpy_ops.structured_gradient else None
+        self._last = None
+
+    def params(self, theta) -> dict:
+        return {**self.fixed, **self.packing.unpack(theta)}
+
+    def mean(self, theta):
+        return self.traced.hyvarinen(self.X, **self.params(theta)).mean()
+
+    def value_and_gradient(self, theta) -> tuple:
+        if self.structured is not None:
+            value, gradient = self.structured.objective_gradient(self.X, self.params(theta))
+            return value, self.packing.pack_gradient(gradient)
+        import autograd
+
+        return autograd.value_and_grad(self.mean)(theta)
+
+    def checked(self, theta) -> tuple:
+        """(value, gradient), or (inf, 0) where either is not finite; the last one is kept
+        (L-BFGS-B's callback asks again for the point it has just evaluated)."""
+        theta = np.asarray(theta, dtype=float)
+        if self._last is not None and np.array_equal(self._last[0], theta):
+            return self._last[1]
+        with np.errstate(all="ignore"):
+            value, gradient = self.value_and_gradient(theta)
+        if not (np.isfinite(value) and np.all(np.isfinite(gradient))):
+            out = np.inf, np.zeros_like(theta)
+        else:
+            out = float(value), np.asarray(gradient, dtype=float)
+        self._last = (theta.copy(), out)
+        return out
+
+    def hessian(self, theta) -> np.ndarray:
+        """(p, p): autograd's exact Hessian through the compiled matrix products (measured
+        faster than central differences of the structured gradient: 1.7 s against 2.5 s for
+        ICA at d = 10, n = 10,000)."""
+        import autograd
+
+        return autograd.hessian(self.mean)(theta)
+
+    def per_point(self, theta) -> np.ndarray:
+        """(n, p): each point's gradient of its own h in theta, in chunks of GRADIENT_CHUNK
+        rows (by the structure, or by one backward pass over a copy of theta per point)."""
+        import autograd
+
+        rows = []
+        for start in range(0, len(self.X), GRADIENT_CHUNK):
+            block = self.X[start:start + GRADIENT_CHUNK]
+            with np.errstate(all="ignore"):
+                if self.structured is not None:
+                    _, gradient = self.structured.objective_gradient(
+                        block, self.params(theta), per_point=True)
+                    rows.append(self.packing.pack_gradient(gradient, batch=True))
+                    continue
+
+                def total(copies, block=block):
+                    params = {**self.fixed, **self.packing.unpack(copies, len(block))}
+                    return self.traced.hyvarinen(block, **params).sum()
+
+                rows.append(autograd.grad(total)(np.tile(theta, (len(block), 1))))
+        return np.concatenate(rows)
+
+
+def _solved(model, objective, fixed, packing, theta0):
+    """A fit whose objective is quadratic in theta: theta = theta0 - G^-1 g(theta0), G the
+    (constant) Hessian, the per-point gradients at the solution for the sandwich."""
+    G = objective.hessian(theta0)
+    gradient = objective.checked(theta0)[1]
+    try:
+        theta = theta0 - np.linalg.solve(0.5 * (G + G.T), gradient)
+    except np.linalg.LinAlgError:
+        raise ScoresymInputError("the objective's Hessian in the parameters is singular: the "
+                                 "data do not identify them") from None
+    per_point = objective.per_point(theta)
+    result = _result(model, packing, fixed, theta, objective.checked(theta)[0], per_point, G,
+                     0, len(objective.X))
+    result.method = "closed_form"
+    return result
 
 
 def _values(model, values, what: str) -> dict:
@@ -204,23 +329,6 @@ def _default_start(model, packing) -> dict:
         else:
             start[name] = np.zeros(shape)
     return start
-
-
-def _per_point_gradients(ops, X, fixed, packing, theta) -> np.ndarray:
-    """(n, p): each point's gradient of its own h in theta, by one backward pass over a
-    copy of theta per point (in chunks of GRADIENT_CHUNK rows)."""
-    import autograd
-
-    rows = []
-    for start in range(0, len(X), GRADIENT_CHUNK):
-        block = X[start:start + GRADIENT_CHUNK]
-
-        def total(copies, block=block):
-            return ops.hyvarinen(block, **fixed, **packing.unpack(copies, len(block))).sum()
-
-        with np.errstate(all="ignore"):
-            rows.append(autograd.grad(total)(np.tile(theta, (len(block), 1))))
-    return np.concatenate(rows)
 
 
 def _stationary(per_point: np.ndarray) -> bool:

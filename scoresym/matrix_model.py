@@ -26,6 +26,8 @@ from .symbolic.expressions import split_names
 from .symbolic.matrix_notation import (
     MatrixStructure,
     Quadratic,
+    Ridge,
+    T,
     names_in_term,
     parse_matrix_model,
     structure_of,
@@ -65,6 +67,20 @@ class MatrixModel:
     @property
     def param_names(self) -> list:
         return [k for k in self.structure.shapes if k != self.structure.variable]
+
+    @property
+    def quadratic_in_params(self) -> bool:
+        """Whether the Hyvarinen integrand is a polynomial of degree <= 2 in the parameters:
+        the score is then linear in them (quadratic and linear forms with numeric coefficients
+        in a phi free of parameters, coordinate terms with numeric coefficients whose g is a
+        polynomial of degree <= 2), and the fit is one linear solve.
+
+        >>> ss = __import__("scoresym")
+        >>> ss.Model.from_string("-x @ L @ x / 2 + b @ x", "x", "L b", kind="log",
+        ...     shapes={"x": (2,), "L": (2, 2), "b": (2,)}).quadratic_in_params
+        True
+        """
+        return all(_linear_score(t) for t in self.structure.terms)
 
     @property
     def symmetric_params(self) -> list:
@@ -136,3 +152,16 @@ def _one_variable(variables) -> list:
         raise ScoresymInputError(f"a model in matrix notation has one vector variable, got "
                                  f"{len(names)}")
     return names
+
+
+def _linear_score(term) -> bool:
+    """Whether a term's score is linear in the parameters (see quadratic_in_params)."""
+    if isinstance(term, Ridge):
+        coefficients = [term.scale] + [c for c, _ in term.offsets]
+        polynomial = sympy.Poly(term.g, T) if term.g.is_polynomial(T) else None
+        return (term.W is None and all(sympy.sympify(c).is_number for c in coefficients)
+                and polynomial is not None and polynomial.degree() <= 2
+                and all(c.is_number for c in polynomial.coeffs()))
+    constant = [term.coef, term.arg.scale] + [c for c, _ in term.arg.offsets]
+    return (not term.arg.offsets and all(sympy.sympify(c).is_number for c in constant)
+            and not (term.u.free_symbols - {T}))

@@ -176,6 +176,7 @@ def test_a_gaussian_precision_fit_is_the_inverse_sample_covariance():
     r = ss.fit(m, X)
     L = np.linalg.inv(np.cov(X.T, bias=True))
     assert r.converged and m.symmetric_params == ["L"]
+    assert m.quadratic_in_params and r.method == "closed_form"  # one linear solve
     # the optimization error is below 1e-3 of a standard error (the stationarity criterion)
     assert np.all(np.abs(r.params["L"] - L) < 1e-2 * r.stderr["L"])
     assert np.all(np.abs(r.params["b"] - L @ X.mean(axis=0)) < 1e-2 * r.stderr["b"])
@@ -234,3 +235,55 @@ def test_softplus_and_log_cosh_stay_finite_far_out():
                                                    -320000 + 3 * np.log(2)])
     assert np.allclose(m.score(X, **params)[:, 0], [1 - 800, 0 + 800])
     assert np.allclose(m.laplacian(X, **params), [-D, -D])
+
+
+GRADIENT_CASES = CASES + [
+    ("ridge_and_offsets", "-(x**2) @ Th @ (x**2) + 2*sum(log(cosh(3*(V @ x) - 2*e)))",
+     {"x": (D,), "Th": (D, D), "V": (2, D), "e": (2,)}, None),
+    ("coordinate_and_linear", "sum(log(1 + exp(-(x - b)/2)))*3 + b @ sin(x)",
+     {"x": (D,), "b": (D,)}, None),
+]
+
+
+@pytest.mark.parametrize("name, text, shapes", [c[:3] for c in GRADIENT_CASES],
+                         ids=[c[0] for c in GRADIENT_CASES])
+def test_the_structured_gradient_in_the_parameters_is_autograds(name, text, shapes):
+    """The chain rule through the structure (NumPy) against autograd through the compiled
+    matrix products: the mean gradient and every point's own."""
+    import autograd
+
+    names = [k for k in shapes if k != "x"]
+    m = ss.Model.from_string(text, "x", names, shapes=shapes, kind="log")
+    numpy_ops, traced = m.compiled("numpy"), m.compiled("autograd")
+    if not numpy_ops.structured_gradient:
+        pytest.skip("scalar parameters: autograd's gradient is used")
+    rng = np.random.default_rng(6)
+    params, X = _random(rng, shapes), rng.normal(size=(30, D))
+    value, gradient = numpy_ops.objective_gradient(X, params)
+    reference = autograd.grad(lambda p: traced.hyvarinen(X, **p).mean())(params)
+    assert value == pytest.approx(float(traced.hyvarinen(X, **params).mean()), rel=1e-13)
+    h, per_point = numpy_ops.objective_gradient(X, params, per_point=True)
+    for k in names:
+        assert np.allclose(gradient[k], reference[k], rtol=1e-12, atol=1e-13), k
+        one = autograd.grad(lambda p: traced.hyvarinen(X[:1], **p)[0])(params)[k]
+        assert np.allclose(per_point[k][0], one, rtol=1e-12, atol=1e-13), k
+        assert np.allclose(per_point[k].mean(axis=0), gradient[k], rtol=1e-12, atol=1e-13)
+
+
+def test_a_fit_is_the_same_by_the_structured_gradient_and_by_autograd(monkeypatch):
+    from scoresym.codegen.matrix_code import MatrixOperators
+
+    d = 3
+    rng = np.random.default_rng(7)
+    X = stats_hypsecant(rng, (3000, d)) @ np.linalg.inv(np.eye(d) + 0.3 * rng.normal(
+        size=(d, d))).T
+    m = ss.Model.from_string("-sum(log(cosh(W @ x)))", "x", "W",
+                             shapes={"x": (d,), "W": (d, d)}, kind="log")
+    structured = ss.fit(m, X)
+    monkeypatch.setattr(MatrixOperators, "structured_gradient", property(lambda self: False))
+    traced = ss.fit(m, X)
+    assert structured.converged and traced.converged
+    # both stop within 1e-3 of a standard error of the same minimum
+    assert np.all(np.abs(structured.params["W"] - traced.params["W"])
+                  < 2e-3 * structured.stderr["W"])
+    assert np.allclose(structured.stderr["W"], traced.stderr["W"], rtol=1e-3)

@@ -26,14 +26,13 @@ True
 
 from __future__ import annotations
 
-import numpy
 import sympy
 
 from ..errors import ScoresymInputError
 from ..symbolic.matrix_notation import Linear, MatrixStructure, Quadratic, Ridge, T
 from ..symbolic.operators import stabilize_log_sum_exp
 from .functions import runtime_namespace
-from .printer import generate_source
+from .printer import generate_elementwise
 
 #: The one variable of the elementwise functions in generated code (a name the matrix notation
 #: reserves).
@@ -41,28 +40,24 @@ ARGUMENT = sympy.Symbol("t__", real=True)
 
 
 class ScalarFunction:
-    """The k-th derivative of a function of T and the scalar parameters, compiled once for a
-    backend by the plain path's code generator (its stable forms: softplus and log cosh as
-    log-sum-exp with the maximum taken out, tanh for sinh/cosh), and applied elementwise:
-    ``f(values, scalars)`` has the shape of ``values``."""
+    """Derivatives of a function of T and the scalar parameters, of the given ``orders``,
+    compiled once for a backend by the plain path's code generator (its stable forms: softplus
+    and log cosh as log-sum-exp with the maximum taken out, tanh for sinh/cosh; one CSE over
+    all of them, so tanh is computed once for its first and second derivatives) and applied
+    elementwise: ``f(values, scalars)`` is a list of arrays of the shape of ``values``."""
 
-    def __init__(self, expr: sympy.Expr, scalars: dict, backend: str, order: int = 0):
+    def __init__(self, expr: sympy.Expr, scalars: dict, backend: str, orders=(0,)):
         t = ARGUMENT
         stable, shifts = stabilize_log_sum_exp(sympy.sympify(expr).xreplace({T: t}), (t,))
-        derivative = sympy.diff(stable, t, order) if order else stable
-        if not derivative.has(t) and not shifts:
-            derivative = derivative + 0 * t
-        params = tuple(scalars.values())
-        source = generate_source("f", [derivative], (t,), params, "scalar", shifts)
+        outputs = [sympy.diff(stable, t, k) if k else stable for k in orders]
+        outputs = [e if e.has(t) or shifts else e + 0 * t for e in outputs]
+        source = generate_elementwise("f", outputs, t, tuple(scalars.values()), shifts)
         namespace = runtime_namespace(backend)
         exec(compile(source, "<scoresym elementwise>", "exec"), namespace)  # printed SymPy only
         self._f, self.names, self.expr, self.source = namespace["f"], list(scalars), expr, source
 
-    def __call__(self, values, scalars: dict):
-        arguments = [scalars[name] for name in self.names]
-        if isinstance(values, float):  # a coefficient: the function at one point
-            return self._f(numpy.full((1, 1), values), *arguments)[0]
-        return self._f(values.reshape(-1, 1), *arguments).reshape(values.shape)
+    def __call__(self, values, scalars: dict) -> list:
+        return list(self._f(values, *[scalars[name] for name in self.names]))
 
 
 class MatrixOperators:
@@ -74,19 +69,30 @@ class MatrixOperators:
         self.np = runtime_namespace(backend)["numpy"]
         scalars = structure.scalars
 
-        def compiled(e, order=0):
-            return ScalarFunction(sympy.sympify(e), scalars, backend, order)
+        def compiled(e):
+            function = ScalarFunction(sympy.sympify(e), scalars, backend)
+            return lambda values, scalars: function(values, scalars)[0]
 
-        self._terms = []
+        self._terms, self._pieces = [], {}
         for term in structure.terms:
-            f = term.g if isinstance(term, Ridge) else term.u
             scale = term.scale if isinstance(term, Ridge) else term.arg.scale
             coef = sympy.Integer(1) if isinstance(term, Ridge) else term.coef
             offsets = term.offsets if isinstance(term, Ridge) else term.arg.offsets
-            self._terms.append((term, compiled(f), compiled(f, 1), compiled(f, 2),
-                                compiled(scale), compiled(coef),
+            self._terms.append((term, compiled(scale), compiled(coef),
                                 [(compiled(c), v) for c, v in offsets]))
         self._constant = compiled(structure.constant)
+
+    def _derivatives(self, index: int, orders: tuple, A, scalars) -> list:
+        """The term's function g (or phi) and its derivatives of ``orders`` at A: one
+        compiled function per set of orders, built on first use (phi(t) = t is A, 1, 0)."""
+        term = self._terms[index][0]
+        f = term.g if isinstance(term, Ridge) else term.u
+        if f == T:
+            return [{0: A, 1: 1.0, 2: 0.0}[k] for k in orders]
+        key = (index, orders)
+        if key not in self._pieces:
+            self._pieces[key] = ScalarFunction(f, self.structure.scalars, self.backend, orders)
+        return self._pieces[key](A, scalars)
 
     # --- the pieces -----------------------------------------------------------------------
 
@@ -125,45 +131,50 @@ class MatrixOperators:
         value = self._constant(np.zeros(n), scalars) if "v" in want else None
         score = np.zeros((n, d)) if "s" in want else None
         laplacian = np.zeros(n) if "l" in want else None
-        for term, f, f1, f2, scale_f, coef_f, offsets in self._terms:
+        for index, (term, scale_f, coef_f, offsets) in enumerate(self._terms):
             A = self._argument(X, term, scale_f, offsets, params, scalars)
             k, c = scale_f(1.0, scalars), coef_f(1.0, scalars)
             if isinstance(term, Ridge):
+                orders = tuple(o for o, w in ((0, value), (1, score), (2, laplacian))
+                               if w is not None)
+                pieces = dict(zip(orders, self._derivatives(index, orders, A, scalars)))
                 W = params[term.W] if term.W else None
                 if value is not None:
-                    value = value + np.sum(f(A, scalars), axis=1)
+                    value = value + np.sum(pieces[0], axis=1)
                 if score is not None:
-                    G1 = f1(A, scalars)
-                    score = score + k * (self._combine(G1, W) if W is not None else G1)
+                    score = score + k * (self._combine(pieces[1], W) if W is not None
+                                         else pieces[1])
                 if laplacian is not None:
-                    G2 = f2(A, scalars)
                     laplacian = laplacian + k * k * (
-                        self._weigh(G2, np.sum(W * W, axis=-1)) if W is not None
-                        else np.sum(G2, axis=1))
+                        self._weigh(pieces[2], np.sum(W * W, axis=-1)) if W is not None
+                        else np.sum(pieces[2] * np.ones_like(A), axis=1))
                 continue
-            U = f(A, scalars)
-            U1 = k * f1(A, scalars)
+            orders = (0, 1, 2) if laplacian is not None else (0, 1)
+            U, U1, *rest = self._derivatives(index, orders, A, scalars)
+            U1 = k * U1
             if isinstance(term, Quadratic):
                 M = params[term.M]
                 S = M + np.swapaxes(M, -1, -2)
                 US = self._combine(U, S)
                 if value is not None:
-                    value = value + c * np.sum(U * self._combine(U, np.swapaxes(M, -1, -2)),
-                                               axis=1)
+                    value = value + c * 0.5 * np.sum(U * US, axis=1)
                 if score is not None:
                     score = score + c * U1 * US
                 if laplacian is not None:
-                    U2 = k * k * f2(A, scalars)
-                    laplacian = laplacian + c * (np.sum(U2 * US, axis=1) + self._weigh(
-                        U1 * U1, np.diagonal(S, axis1=-1, axis2=-2)))
+                    diagonal = np.diagonal(S, axis1=-1, axis2=-2)
+                    if np.ndim(U1) == 0:  # phi(t) = t: phi' = 1, phi'' = 0
+                        laplacian = laplacian + c * U1 * U1 * np.sum(diagonal, axis=-1)
+                    else:
+                        laplacian = laplacian + c * (np.sum((k * k * rest[0]) * US, axis=1)
+                                                     + self._weigh(U1 * U1, diagonal))
             elif isinstance(term, Linear):
                 b = params[term.b]
                 if value is not None:
                     value = value + c * self._weigh(U, b)
                 if score is not None:
                     score = score + c * U1 * b
-                if laplacian is not None:
-                    laplacian = laplacian + c * self._weigh(k * k * f2(A, scalars), b)
+                if laplacian is not None and np.ndim(rest[0]) > 0:
+                    laplacian = laplacian + c * self._weigh(k * k * rest[0], b)
         return value, score, laplacian
 
     # --- the operators --------------------------------------------------------------------
@@ -184,6 +195,109 @@ class MatrixOperators:
         """|score|^2 / 2 + Laplacian, (n,)."""
         _, s, lap = self._parts(X, self.checked(X, params), "sl")
         return 0.5 * self.np.sum(s * s, axis=1) + lap
+
+    # --- the objective's gradient in the parameters, by the structure --------------------
+
+    @property
+    def structured_gradient(self) -> bool:
+        """Whether :meth:`objective_gradient` applies: no scalar parameters, and quadratic and
+        linear forms in phi(x) itself (no vector added to x inside them)."""
+        return not self.structure.scalars and all(
+            isinstance(t, Ridge) or not t.arg.offsets for t in self.structure.terms)
+
+    def objective_gradient(self, X, params: dict, per_point: bool = False):
+        """(mean h, {name: d mean h / d name}) for h = |s|^2 / 2 + Laplacian, by the chain
+        rule through the structure. For a ridge term, with A = k X W^T + sum_j kappa_j c_j,
+        s_t = k g1(A) W, Laplacian_t = k^2 g2(A) |w|^2 (g1, g2, g3 the derivatives of g) and
+        P = S W^T (S the total score):
+
+            dW = k g1(A)^T S + k^2 (g2(A) o P)^T X + k^3 (g3(A) o |w|^2)^T X
+                 + 2 k^2 diag(sum_i g2(A_i)) W,
+            dc_j = kappa_j (k g2(A) o P + k^2 g3(A) o |w|^2), summed over the points;
+
+        for a quadratic form c u^T M u: dM = c [U^T (S o U1) + (S o U1)^T U + U^T U2 + U2^T U
+        + 2 diag(sum U1^2)], and for a linear form c b^T u: db = c (S o U1 + U2) summed; all
+        divided by n. With ``per_point``: (h, {name: (n,) + shape}), each point's own. NumPy
+        only; :attr:`structured_gradient` says where it applies."""
+        np = self.np
+        n = len(X)
+        pieces = self._pieces_of_terms(X, params)
+        S = np.zeros(X.shape)
+        laplacian = np.zeros(n)
+        for term, k, c, (G0, G1, G2, _) in pieces:
+            if isinstance(term, Ridge):
+                W = params[term.W] if term.W is not None else None
+                S = S + k * (G1 @ W if W is not None else G1)
+                laplacian = laplacian + k * k * (G2 @ np.sum(W * W, axis=1) if W is not None
+                                                 else np.sum(G2, axis=1))
+            elif isinstance(term, Quadratic):
+                Msym = params[term.M] + params[term.M].T
+                US = G0 @ Msym
+                S = S + c * k * G1 * US
+                laplacian = laplacian + c * (np.sum(k * k * G2 * US, axis=1)
+                                             + (k * k * G1 * G1) @ np.diagonal(Msym))
+            else:
+                S = S + c * k * G1 * params[term.b]
+                laplacian = laplacian + c * (k * k * G2) @ params[term.b]
+        h = 0.5 * np.sum(S * S, axis=1) + laplacian
+        out = {}
+
+        def add(name, value):
+            out[name] = out[name] + value if name in out else value
+
+        def outer(a, b):
+            """Per point a_i b_i^T (n, k, d), or their sum a^T b (k, d)."""
+            return a[:, :, None] * b[:, None, :] if per_point else a.T @ b
+
+        def scaled_rows(a, B):
+            """Per point diag(a_i) B (n, k, d), or diag(sum_i a_i) B."""
+            return a[:, :, None] * B[None] if per_point else a.sum(axis=0)[:, None] * B
+
+        for (term, k, c, (U, G1, G2, G3)), (_, _, _, offsets) in zip(pieces, self._terms):
+            if isinstance(term, Ridge):
+                if term.W is not None:
+                    W = params[term.W]
+                    norms = np.sum(W * W, axis=1)
+                    P = S @ W.T
+                    add(term.W, k * outer(G1, S)
+                        + outer(k * k * G2 * P + k**3 * G3 * norms, X)
+                        + 2 * k * k * scaled_rows(G2, W))
+                    inner = k * G2 * P + k * k * G3 * norms
+                else:
+                    inner = k * G2 * S + k * k * G3
+                for coef, name in offsets:
+                    kappa = float(coef(1.0, {}))
+                    add(name, kappa * (inner if per_point else inner.sum(axis=0)))
+                continue
+            U1, U2 = k * G1, k * k * G2
+            SU1 = S * U1
+            if isinstance(term, Quadratic):
+                cross = outer(U, SU1 + U2)
+                add(term.M, c * (cross + np.swapaxes(cross, -1, -2)
+                                 + 2 * scaled_rows(U1 * U1, np.eye(X.shape[1]))))
+            else:
+                add(term.b, c * (SU1 + U2 if per_point else np.sum(SU1 + U2, axis=0)))
+        if per_point:
+            return h, out
+        return float(np.mean(h)), {name: value / n for name, value in out.items()}
+
+    def _pieces_of_terms(self, X, params: dict) -> list:
+        """Per term: (term, k, c, [g, g1, g2, g3] at A as (n, k) arrays), for a structure
+        without scalar parameters; the Ridge's g itself is not evaluated (None)."""
+        np, out = self.np, []
+        for index, (term, scale_f, coef_f, offsets) in enumerate(self._terms):
+            A = self._argument(X, term, scale_f, offsets, params, {})
+            k, c = float(scale_f(1.0, {})), float(coef_f(1.0, {}))
+            ridge = isinstance(term, Ridge)
+            if not ridge and term.u == T:
+                values = [A, np.ones_like(A), np.zeros_like(A), None]
+            else:
+                orders = (1, 2, 3) if ridge else (0, 1, 2)
+                values = [v if np.ndim(v) else v + np.zeros_like(A)
+                          for v in self._derivatives(index, orders, A, {})]
+                values = [None] + values if ridge else values + [None]
+            out.append((term, k, c, values))
+        return out
 
     def checked(self, X, params: dict) -> dict:
         """``params`` with every parameter present, matrices and vectors of their shapes (or

@@ -134,6 +134,36 @@ def generate_source(name: str, outputs: list, variables: tuple, params: tuple,
     """Python source of ``def <name>(X, <params>)`` evaluating ``outputs`` with one CSE pass.
 
     """
+    names, lines, printer, reduced, used = _evaluation(outputs, variables, params, shifts)
+    signature = ", ".join(["X"] + [names[p] for p in params])
+    columns = [f"    {names[v]} = X[:, {i}]" for i, v in enumerate(variables)
+               if any(e.has(v) for e in used)]
+    return "\n".join([f"def {name}({signature}):"] + columns + lines
+                     + [f"    return {_result(printer, reduced, shape, len(variables))}"])
+
+
+def generate_elementwise(name: str, outputs: list, variable: sympy.Symbol, params: tuple,
+                         shifts: dict | None = None) -> str:
+    """Python source of ``def <name>(T, <params>)`` returning the tuple of ``outputs`` (each
+    depending on ``variable``) at every entry of the array T, whatever its shape, with one
+    CSE pass and the same stable forms and shifts as :func:`generate_source`.
+
+    >>> t = sympy.Symbol("t", real=True)
+    >>> print(generate_elementwise("f", [sympy.tanh(t), sympy.tanh(t)**2], t, ()))
+    def f(T):
+        _t0 = numpy.tanh(T)
+        return (_t0, _t0**2,)
+    """
+    names, lines, printer, reduced, _ = _evaluation(outputs, (variable,), params, shifts,
+                                                    {variable: "T"})
+    signature = ", ".join(["T"] + [names[p] for p in params])
+    items = "".join(f"{_print(printer, e)}, " for e in reduced).rstrip(" ")
+    return "\n".join([f"def {name}({signature}):"] + lines + [f"    return ({items})"])
+
+
+def _evaluation(outputs, variables, params, shifts, fixed_names=None) -> tuple:
+    """(names, lines of the shifts and common subexpressions, printer, reduced outputs, the
+    expressions evaluated)."""
     shifts = shifts or {}
     rounded = {}
     outputs = [rounded_constants(stable_forms(shifted_differences(e, shifts), variables),
@@ -141,21 +171,16 @@ def generate_source(name: str, outputs: list, variables: tuple, params: tuple,
     shifts = {s: rounded_constants(stable_forms(e, variables), rounded)
               for s, e in shifts.items()}
     names = {v: f"v_{check_name(v.name, 'variable')}" for v in variables}
+    names.update(fixed_names or {})
     names.update({p: f"p_{check_name(p.name, 'param')}" for p in params})
     names.update({s: f"_shift{k}" for k, s in enumerate(shifts)})
     replacements, reduced = sympy.cse(outputs, symbols=sympy.numbered_symbols("_t"),
                                       order="none")
     names.update({sym: sym.name for sym, _ in replacements})
     printer = Printer(names)
-    signature = ", ".join(["X"] + [names[p] for p in params])
-    lines = [f"def {name}({signature}):"]
-    used = list(outputs) + list(shifts.values())
-    lines += [f"    {names[v]} = X[:, {i}]" for i, v in enumerate(variables)
-              if any(e.has(v) for e in used)]
-    lines += [f"    {names[s]} = {_print(printer, e)}" for s, e in shifts.items()]
+    lines = [f"    {names[s]} = {_print(printer, e)}" for s, e in shifts.items()]
     lines += [f"    {sym.name} = {_print(printer, e)}" for sym, e in replacements]
-    lines.append(f"    return {_result(printer, reduced, shape, len(variables))}")
-    return "\n".join(lines)
+    return names, lines, printer, reduced, list(outputs) + list(shifts.values())
 
 
 def _print(printer: Printer, expr: sympy.Expr) -> str:

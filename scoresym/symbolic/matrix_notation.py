@@ -402,8 +402,9 @@ class _Reader:
             return Elementwise(k * value.f, value.arg)
         if isinstance(value, _Terms):
             return _Terms([_scaled_term(t, k) for t in value])
-        if isinstance(value, _Param) and len(value.shape) == 1:
-            return _Offset(((k, value.name),))
+        offset = _as_offset(value)
+        if offset is not None:
+            return _Offset(tuple((k * c, name) for c, name in offset.items))
         self.refuse(node, "cannot multiply this by a scalar")
 
     def plus(self, left, right, node):
