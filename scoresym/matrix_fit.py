@@ -178,9 +178,9 @@ def fit_matrix_model(model, X, init=None, fixed=None) -> MatrixFitResult:
 
 
 #: L-BFGS-B stops early once every coordinate of the mean gradient is below this many of its
-#: standard errors (estimated at the start: 10 times below what ``converged`` asks, which is
+#: standard errors (estimated at the start: 100 times below what ``converged`` asks, which is
 #: checked afterwards with the standard errors at the end).
-EARLY_STOP_IN_STDERR = 1e-4
+EARLY_STOP_IN_STDERR = 1e-5
 
 
 class _Stop(Exception):
@@ -189,9 +189,9 @@ class _Stop(Exception):
 
 def _descend(objective, theta0) -> tuple:
     """(theta, iterations) of L-BFGS-B with the exact gradient, stopped once the gradient is
-    below EARLY_STOP_IN_STDERR of the per-point gradients' standard error at the start (ICA at
-    d = 10: 410 iterations instead of 503, the estimate the same within 1e-3 of a standard
-    error)."""
+    below EARLY_STOP_IN_STDERR of the per-point gradients' standard error at the start (ICA
+    at n = 10,000: 12 iterations instead of 13 at d = 2, 33 instead of 36 at d = 5, none saved
+    at d = 10, where at 1e-4 it stopped after 457 of 503 with W 1.1e-6 from the end point)."""
     per_point = objective.per_point(theta0)
     stderr = per_point.std(axis=0) / np.sqrt(len(per_point))
     last = {"theta": theta0, "iterations": 0}

@@ -20,7 +20,7 @@ import numpy as np
 import sympy
 
 from .codegen.functions import as_points
-from .codegen.matrix_code import MatrixOperators
+from .codegen.matrix_code import MatrixOperators, ScalarFunction
 from .errors import ScoresymInputError
 from .symbolic.expressions import split_names
 from .symbolic.matrix_notation import (
@@ -40,6 +40,7 @@ class MatrixModel:
 
     def __init__(self, structure: MatrixStructure, text: str):
         self.structure, self.text = structure, text
+        _require_real_functions(structure)
 
     @classmethod
     def from_string(cls, text, variables, params=(), shapes=None, kind="log") -> MatrixModel:
@@ -165,3 +166,25 @@ def _linear_score(term) -> bool:
     constant = [term.coef, term.arg.scale] + [c for c, _ in term.arg.offsets]
     return (not term.arg.offsets and all(sympy.sympify(c).is_number for c in constant)
             and not (term.u.free_symbols - {T}))
+
+
+#: Where each elementwise function free of scalar parameters must be real and finite: a model
+#: in matrix notation lives on R^d, and its terms' arguments take every real value.
+PROBES = (-4.1, -1.7, -0.3, 0.3, 1.7, 4.1)
+
+
+def _require_real_functions(structure) -> None:
+    """Refuse a term whose function g (or phi) is not real on the real line (log(t), sqrt(t)
+    at t < 0): log f would be NaN on half of R^d."""
+    for term in structure.terms:
+        f = term.g if isinstance(term, Ridge) else term.u
+        if f.free_symbols - {T}:
+            continue
+        with np.errstate(all="ignore"):
+            values = ScalarFunction(f, {}, "numpy")(np.array(PROBES), {})[0]
+        bad = [t for t, v in zip(PROBES, values * np.ones(len(PROBES))) if not np.isfinite(v)]
+        if bad:
+            shown = f.xreplace({T: sympy.Symbol("t")})
+            raise ScoresymInputError(f"the elementwise function {shown} is not real at "
+                                     f"t = {bad[0]}; a model in matrix notation lives on R^d, "
+                                     f"where every argument takes every real value")

@@ -125,6 +125,13 @@ BAD = [
     ("-sum(log(cosh(V @ x)))", "unknown name"),
     ("(" * 300 + "x" + ")" * 300, "cannot read"),
     ("sum(x)" + " + sum(x)" * 300, "characters"),
+    ("-" * 1500 + "sum(x)", "nested too deeply"),
+    ("sum(1e400*x)", "beyond the largest double"),
+    ("sum(x)/0", "division by zero"),
+    ("sum(sqrt(x))", "sqrt(t) is not real at t = -4.1"),
+    ("sum(log(log(x)))", "is not real at t"),
+    ("sum(x)\x00", "cannot read"),
+    ("[sum(x)]", "not allowed in matrix notation"),
 ]
 
 
@@ -287,3 +294,26 @@ def test_a_fit_is_the_same_by_the_structured_gradient_and_by_autograd(monkeypatc
     assert np.all(np.abs(structured.params["W"] - traced.params["W"])
                   < 2e-3 * structured.stderr["W"])
     assert np.allclose(structured.stderr["W"], traced.stderr["W"], rtol=1e-3)
+
+
+@pytest.mark.parametrize("text, score, laplacian", [
+    ("b @ x", lambda X, b: b + 0 * X, lambda X, b: 0 * X[:, 0]),
+    ("b @ x - sum(x**2)/2", lambda X, b: b - X, lambda X, b: -D + 0 * X[:, 0]),
+])
+def test_constant_and_linear_scores_have_the_shape_of_the_points(text, score, laplacian):
+    m = ss.Model.from_string(text, "x", "b", shapes={"x": (D,), "b": (D,)}, kind="log")
+    X, b = np.random.default_rng(8).normal(size=(4, D)), np.arange(1.0, D + 1)
+    assert m.score(X, b=b).shape == (4, D) and m.laplacian(X, b=b).shape == (4,)
+    assert np.allclose(m.score(X, b=b), score(X, b))
+    assert np.allclose(m.laplacian(X, b=b), laplacian(X, b))
+
+
+@pytest.mark.parametrize("k", [1, 2])
+def test_a_ridge_term_linear_in_x_has_a_constant_score(k):
+    """g(t) = k t: g' is the number k and g'' the number 0, broadcast to the points."""
+    m = ss.Model.from_string(f"{k}*sum(W @ x) - sum(x**2)/2", "x", "W",
+                             shapes={"x": (D,), "W": (D, D)}, kind="log")
+    X, W = np.random.default_rng(9).normal(size=(5, D)), np.arange(9.0).reshape(D, D) / 10
+    score = k * W.sum(axis=0) - X
+    assert np.allclose(m.score(X, W=W), score)
+    assert np.allclose(m.hyvarinen(X, W=W), 0.5 * np.sum(score**2, axis=1) - D)

@@ -60,6 +60,11 @@ class ScalarFunction:
         return list(self._f(values, *[scalars[name] for name in self.names]))
 
 
+def _is_one(k) -> bool:
+    """Whether a coefficient is the number 1 (not a traced value): its product is skipped."""
+    return isinstance(k, (int, float)) and k == 1
+
+
 class MatrixOperators:
     """log-density, score, Laplacian and Hyvarinen integrand of a MatrixStructure, as
     functions of X (n, d) and the parameters by name (arrays for matrices and vectors)."""
@@ -103,9 +108,11 @@ class MatrixOperators:
         """A = scale (X W^T) + offsets, (n, k)."""
         W = getattr(term, "W", None)
         A = self._forms(X, params[W]) if W else X
-        A = scale(1.0, scalars) * A
+        k = scale(1.0, scalars)
+        A = A if _is_one(k) else k * A
         for coef, name in offsets:
-            A = A + coef(1.0, scalars) * params[name]
+            kappa = coef(1.0, scalars)
+            A = A + (params[name] if _is_one(kappa) else kappa * params[name])
         return A
 
     # Parameters are (k, d) arrays, or (n, k, d) with one copy per point (to differentiate each
@@ -129,15 +136,17 @@ class MatrixOperators:
         np, scalars = self.np, self._scalars(params)
         n, d = X.shape
         value = self._constant(np.zeros(n), scalars) if "v" in want else None
-        score = np.zeros((n, d)) if "s" in want else None
-        laplacian = np.zeros(n) if "l" in want else None
+        score = 0.0 if "s" in want else None
+        laplacian = 0.0 if "l" in want else None
         for index, (term, scale_f, coef_f, offsets) in enumerate(self._terms):
             A = self._argument(X, term, scale_f, offsets, params, scalars)
             k, c = scale_f(1.0, scalars), coef_f(1.0, scalars)
             if isinstance(term, Ridge):
                 orders = tuple(o for o, w in ((0, value), (1, score), (2, laplacian))
                                if w is not None)
-                pieces = dict(zip(orders, self._derivatives(index, orders, A, scalars)))
+                pieces = dict(zip(orders, (v if np.ndim(v) else v + np.zeros(np.shape(A))
+                                           for v in self._derivatives(index, orders, A,
+                                                                      scalars))))
                 W = params[term.W] if term.W else None
                 if value is not None:
                     value = value + np.sum(pieces[0], axis=1)
@@ -175,6 +184,10 @@ class MatrixOperators:
                     score = score + c * U1 * b
                 if laplacian is not None and np.ndim(rest[0]) > 0:
                     laplacian = laplacian + c * self._weigh(k * k * rest[0], b)
+        if score is not None and np.shape(score) != (n, d):  # a constant score (b @ x)
+            score = score + np.zeros((n, d))
+        if laplacian is not None and np.shape(laplacian) != (n,):
+            laplacian = laplacian + np.zeros(n)
         return value, score, laplacian
 
     # --- the operators --------------------------------------------------------------------

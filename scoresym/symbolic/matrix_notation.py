@@ -29,6 +29,7 @@ listed functions and ``sum``, ``+ - * / ** @``, unary signs, ``.T``); anything e
 from __future__ import annotations
 
 import ast
+import math
 from dataclasses import dataclass, replace
 
 import sympy
@@ -300,6 +301,8 @@ class _Reader:
     def _Constant(self, node):
         if isinstance(node.value, bool) or not isinstance(node.value, (int, float)):
             self.refuse(node, "only numbers may appear as constants")
+        if isinstance(node.value, float) and not math.isfinite(node.value):
+            self.refuse(node, "a number beyond the largest double (1.8e308)")
         return sympy.nsimplify(node.value) if isinstance(node.value, float) else \
             sympy.Integer(node.value)
 
@@ -370,6 +373,8 @@ class _Reader:
             self.refuse(node, "* multiplies by a scalar, or two elementwise functions of the "
                               "same vector")
         if isinstance(op, ast.Div):
+            if isinstance(right, sympy.Expr) and right.is_zero:
+                self.refuse(node, "division by zero")
             if isinstance(right, sympy.Expr):
                 return self.times(1 / right, left, node)
             a, b = _as_elementwise(left), _as_elementwise(right)
