@@ -43,6 +43,11 @@ from .matrix_fit import fit_matrix_model
 from .matrix_model import MatrixModel
 from .memo import PerModel
 from .numerics.differences import fd_hessian
+from .numerics.optimality import (
+    NOT_STATIONARY,
+    stationary,
+    weakest_direction,
+)
 from .symbolic.boundary import boundary_terms
 from .symbolic.closed_form import stationary_point
 from .symbolic.conditions import (
@@ -528,38 +533,12 @@ def _degenerate_message(model, X, values) -> str:
 
 
 def _require_identified(G: np.ndarray, names: list, constant: list = ()) -> None:
-    lowest, involved = _weakest_direction(G, names)
+    lowest, involved = weakest_direction(G, names)
     if lowest is not None:
         kind = "singular" if lowest >= 0 else "indefinite"
         why = f" (the column of {', '.join(constant)} is constant)" if constant else ""
         raise ScoresymInputError(f"the objective's Hessian in the parameters is {kind}: the data "
                                  f"do not identify {', '.join(involved)}{why}")
-
-
-def _weakest_direction(G: np.ndarray, names: list) -> tuple:
-    """(None, []) where the symmetric part of G is positive definite; else the smallest
-    eigenvalue of D G D, D = diag(1/sqrt(|G_ii|)) (the definiteness of G, judged whatever the
-    parameters' scales: a variance of 1e6 beside a slope of 1e-4), 0 where it is within 1e-10
-    of the largest, and the parameters along the eigenvectors of every such weak eigenvalue
-    (components above 0.1).
-
-    >>> _weakest_direction(np.diag([1e-18, 1e6]), ["s", "b"])  # definite, only badly scaled
-    (None, [])
-    >>> _weakest_direction(np.array([[1.0, 1.0], [1.0, 1.0]]), ["s", "b"])
-    (0.0, ['s', 'b'])
-    """
-    symmetric = 0.5 * (G + G.T)
-    diagonal = np.abs(np.diag(symmetric))
-    d = 1.0 / np.sqrt(np.where(diagonal > 0, diagonal, 1.0))
-    eigenvalues, vectors = np.linalg.eigh(symmetric * np.outer(d, d))
-    scale = max(1e-300, float(np.max(np.abs(eigenvalues))))
-    weak = eigenvalues <= 1e-10 * scale
-    if not np.any(weak):
-        return None, []
-    involved = [names[i] for i in sorted({i for j in np.flatnonzero(weak)
-                                          for i in np.flatnonzero(np.abs(vectors[:, j]) > 0.1)})]
-    lowest = float(eigenvalues[0]) if eigenvalues[0] < -1e-10 * scale else 0.0
-    return lowest, involved
 
 
 def _optimize(model, objective, X, init, fixed, free, names) -> _Solution:
@@ -723,7 +702,7 @@ def _not_a_minimum(model, objective, X, values: dict, names: list) -> str:
     positive definite (a saddle or a flat direction, naming the parameters along it), or f not
     a density there."""
     if not _stationary(objective, X, values):
-        return "the mean gradient is not 0 within 1e-3 of its standard error"
+        return NOT_STATIONARY
     with np.errstate(all="ignore"):
         G = objective.mean_hessian(X, values)
     definite = _definiteness(G, names)
@@ -738,10 +717,11 @@ def _not_a_minimum(model, objective, X, values: dict, names: list) -> str:
 def _definiteness(G: np.ndarray, names: list) -> str:
     """'' where the symmetric part of G is positive definite; else 'not a minimum (a saddle or
     a maximum): the Hessian in the parameters has a negative eigenvalue (-0.3) along mu, s2'
-    or the same for a flat direction (see :func:`_weakest_direction`)."""
+    or the same for a flat direction (see
+    :func:`~scoresym.numerics.optimality.weakest_direction`)."""
     if not np.all(np.isfinite(G)):
         return "the Hessian in the parameters is not finite there"
-    lowest, involved = _weakest_direction(G, names)
+    lowest, involved = weakest_direction(G, names)
     if lowest is None:
         return ""
     kind = f"{SADDLE}: the Hessian in the parameters has a negative eigenvalue" \
@@ -750,20 +730,12 @@ def _definiteness(G: np.ndarray, names: list) -> str:
     return f"{kind} ({lowest:.3g}) along {', '.join(involved)}"
 
 
-#: At a stationary point the mean gradient is below this many of its standard errors: the
-#: optimization error is negligible beside the sampling error.
-STATIONARY_IN_STDERR = 1e-3
-
-
 def _stationary(objective, X, values: dict) -> bool:
     """Whether the mean gradient in theta is 0 to within STATIONARY_IN_STDERR of its sampling
-    standard error, in every coordinate."""
+    standard error, in every coordinate (:func:`~scoresym.numerics.optimality.stationary`)."""
     with np.errstate(all="ignore"):
         _, g, _ = objective.pieces(X, values, hessian=False)
-    if not np.all(np.isfinite(g)):
-        return False
-    stderr = g.std(axis=0) / np.sqrt(len(g))
-    return bool(np.all(np.abs(g.mean(axis=0)) <= STATIONARY_IN_STDERR * stderr + 1e-12))
+    return stationary(g)
 
 
 #: Values tried, in turn, for parameters without a starting value when the default start (0, or

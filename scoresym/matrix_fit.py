@@ -26,14 +26,13 @@ import scipy.optimize
 
 from .codegen.functions import as_points
 from .errors import ScoresymInputError
+from .numerics.optimality import NOT_STATIONARY, stationary, weakest_direction
 
 #: Above this many parameters the Hessian in theta (p x p) and the sandwich are not formed:
 #: standard errors are reported as unavailable, and ``converged`` rests on the gradient alone.
 MAX_SANDWICH_PARAMETERS = 2_500
 #: Rows per chunk for the per-point gradients (a copy of the parameters per row).
 GRADIENT_CHUNK = 1_000
-#: At a stationary point the mean gradient is below this many of its standard errors.
-STATIONARY_IN_STDERR = 1e-3
 
 
 @dataclass
@@ -147,8 +146,9 @@ def fit_matrix_model(model, X, init=None, fixed=None) -> MatrixFitResult:
     L-BFGS-B with autograd's exact gradient from ``init`` ({name: array}; default the
     identity for square matrices, 0 for other matrices and vectors, 1 for scalars), then, where
     that stops short of a stationary point, Newton steps with the exact Hessian.
-    ``fixed``: {name: value} held fixed. ``converged`` means the mean gradient is 0 within
-    STATIONARY_IN_STDERR of its standard error and the Hessian in theta is positive definite."""
+    ``fixed``: {name: value} held fixed. ``converged`` means what it means for every fit
+    (:mod:`scoresym.numerics.optimality`): the mean gradient 0 within 1e-3 of its standard
+    error and the Hessian in theta positive definite."""
 
     X = as_points(X, model.dim)
     if len(X) < 2 or not np.all(np.isfinite(X)):
@@ -169,7 +169,7 @@ def fit_matrix_model(model, X, init=None, fixed=None) -> MatrixFitResult:
     per_point, hessian = objective.per_point(theta), None
     if theta.size <= MAX_SANDWICH_PARAMETERS:
         hessian = objective.hessian(theta)
-        if not _stationary(per_point):
+        if not stationary(per_point):
             theta, steps = _newton(objective.checked, objective.hessian, theta)
             iterations += steps
             per_point, hessian = objective.per_point(theta), objective.hessian(theta)
@@ -331,12 +331,6 @@ def _default_start(model, packing) -> dict:
     return start
 
 
-def _stationary(per_point: np.ndarray) -> bool:
-    stderr = per_point.std(axis=0) / np.sqrt(len(per_point))
-    mean = per_point.mean(axis=0)
-    return bool(np.all(np.abs(mean) <= STATIONARY_IN_STDERR * stderr + 1e-12))
-
-
 def _newton(checked, hessian, theta, steps: int = 50) -> tuple:
     """scipy's trust-region Newton method ("trust-exact") with the exact Hessian."""
     with np.errstate(all="ignore"):
@@ -352,22 +346,13 @@ def _result(model, packing, fixed, theta, value, per_point, hessian, iterations,
     mean_gradient = per_point.mean(axis=0)
     params = {**packing.unpack(theta), **fixed}
     params = {k: params[k] for k in model.param_names}
-    stationary = _stationary(per_point)
-    why, cov, lowest = "", None, None
+    why, cov, lowest = "" if stationary(per_point) else NOT_STATIONARY, None, None
     if hessian is None:
         stderr = {k: None for k in packing.names}
-        why = "" if stationary else "the mean gradient is not 0 within 1e-3 of its standard " \
-                                    "error"
     else:
         symmetric = 0.5 * (hessian + hessian.T)
-        diagonal = np.abs(np.diag(symmetric))
-        scale = 1.0 / np.sqrt(np.where(diagonal > 0, diagonal, 1.0))
-        eigenvalues = np.linalg.eigvalsh(symmetric * np.outer(scale, scale))
         lowest = float(np.linalg.eigvalsh(symmetric)[0])
-        definite = eigenvalues[0] > 1e-10 * max(1e-300, float(np.max(np.abs(eigenvalues))))
-        if not stationary:
-            why = "the mean gradient is not 0 within 1e-3 of its standard error"
-        elif not definite:
+        if not why and weakest_direction(symmetric, list(range(theta.size)))[0] is not None:
             why = f"the Hessian in the parameters is not positive definite (smallest " \
                   f"eigenvalue {lowest:.3g}): not a minimum, or a flat direction"
         J = np.cov(per_point.T, bias=False).reshape(theta.size, theta.size)

@@ -249,6 +249,7 @@ GRADIENT_CASES = CASES + [
      {"x": (D,), "Th": (D, D), "V": (2, D), "e": (2,)}, None),
     ("coordinate_and_linear", "sum(log(1 + exp(-(x - b)/2)))*3 + b @ sin(x)",
      {"x": (D,), "b": (D,)}, None),
+    ("linear_ridge", "2*sum(W @ x) - sum(x**2)/2", {"x": (D,), "W": (D, D)}, None),
 ]
 
 

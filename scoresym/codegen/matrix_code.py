@@ -93,7 +93,7 @@ class MatrixOperators:
         term = self._terms[index][0]
         f = term.g if isinstance(term, Ridge) else term.u
         if f == T:
-            return [{0: A, 1: 1.0, 2: 0.0}[k] for k in orders]
+            return [{0: A, 1: 1.0}.get(k, 0.0) for k in orders]
         key = (index, orders)
         if key not in self._pieces:
             self._pieces[key] = ScalarFunction(f, self.structure.scalars, self.backend, orders)
@@ -130,23 +130,38 @@ class MatrixOperators:
         """G v over the last axis, (n,): v (k,) or (n, k)."""
         return G @ v if v.ndim == 1 else self.np.sum(G * v, axis=-1)
 
-    def _parts(self, X, params: dict, want: str):
-        """(log-density, score, Laplacian) contributions summed over the terms, each None
-        where not asked for (``want`` holds "v", "s", "l")."""
-        np, scalars = self.np, self._scalars(params)
-        n, d = X.shape
-        value = self._constant(np.zeros(n), scalars) if "v" in want else None
-        score = 0.0 if "s" in want else None
-        laplacian = 0.0 if "l" in want else None
+    def _term_values(self, X, params: dict, scalars: dict, ridge_orders: tuple,
+                     form_orders: tuple) -> list:
+        """Per term: (term, k, c, {order: g's (or phi's) derivative of that order at A}) with
+        A = k X W^T + offsets; a ridge term's constant derivatives are broadcast to A's shape,
+        a form's phi(t) = t keeps phi' = 1 and phi'' = 0 as numbers."""
+        np, out = self.np, []
         for index, (term, scale_f, coef_f, offsets) in enumerate(self._terms):
             A = self._argument(X, term, scale_f, offsets, params, scalars)
             k, c = scale_f(1.0, scalars), coef_f(1.0, scalars)
+            ridge = isinstance(term, Ridge)
+            orders = ridge_orders if ridge else form_orders
+            values = self._derivatives(index, orders, A, scalars)
+            if ridge:
+                values = [v if np.ndim(v) else v + np.zeros(np.shape(A)) for v in values]
+            out.append((term, k, c, dict(zip(orders, values))))
+        return out
+
+    def _parts(self, X, params: dict, want: str, values=None):
+        """(log-density, score, Laplacian) contributions summed over the terms, each None
+        where not asked for (``want`` holds "v", "s", "l"); ``values`` from
+        :meth:`_term_values` when the caller has them already."""
+        np, scalars = self.np, self._scalars(params)
+        n, d = X.shape
+        if values is None:
+            ridge_orders = tuple(o for o, w in ((0, "v"), (1, "s"), (2, "l")) if w in want)
+            values = self._term_values(X, params, scalars, ridge_orders,
+                                       (0, 1, 2) if "l" in want else (0, 1))
+        value = self._constant(np.zeros(n), scalars) if "v" in want else None
+        score = 0.0 if "s" in want else None
+        laplacian = 0.0 if "l" in want else None
+        for term, k, c, pieces in values:
             if isinstance(term, Ridge):
-                orders = tuple(o for o, w in ((0, value), (1, score), (2, laplacian))
-                               if w is not None)
-                pieces = dict(zip(orders, (v if np.ndim(v) else v + np.zeros(np.shape(A))
-                                           for v in self._derivatives(index, orders, A,
-                                                                      scalars))))
                 W = params[term.W] if term.W else None
                 if value is not None:
                     value = value + np.sum(pieces[0], axis=1)
@@ -156,11 +171,9 @@ class MatrixOperators:
                 if laplacian is not None:
                     laplacian = laplacian + k * k * (
                         self._weigh(pieces[2], np.sum(W * W, axis=-1)) if W is not None
-                        else np.sum(pieces[2] * np.ones_like(A), axis=1))
+                        else np.sum(pieces[2], axis=1))
                 continue
-            orders = (0, 1, 2) if laplacian is not None else (0, 1)
-            U, U1, *rest = self._derivatives(index, orders, A, scalars)
-            U1 = k * U1
+            U, U1 = pieces[0], k * pieces[1]
             if isinstance(term, Quadratic):
                 M = params[term.M]
                 S = M + np.swapaxes(M, -1, -2)
@@ -174,7 +187,7 @@ class MatrixOperators:
                     if np.ndim(U1) == 0:  # phi(t) = t: phi' = 1, phi'' = 0
                         laplacian = laplacian + c * U1 * U1 * np.sum(diagonal, axis=-1)
                     else:
-                        laplacian = laplacian + c * (np.sum((k * k * rest[0]) * US, axis=1)
+                        laplacian = laplacian + c * (np.sum((k * k * pieces[2]) * US, axis=1)
                                                      + self._weigh(U1 * U1, diagonal))
             elif isinstance(term, Linear):
                 b = params[term.b]
@@ -182,8 +195,8 @@ class MatrixOperators:
                     value = value + c * self._weigh(U, b)
                 if score is not None:
                     score = score + c * U1 * b
-                if laplacian is not None and np.ndim(rest[0]) > 0:
-                    laplacian = laplacian + c * self._weigh(k * k * rest[0], b)
+                if laplacian is not None and np.ndim(pieces[2]) > 0:
+                    laplacian = laplacian + c * self._weigh(k * k * pieces[2], b)
         if score is not None and np.shape(score) != (n, d):  # a constant score (b @ x)
             score = score + np.zeros((n, d))
         if laplacian is not None and np.shape(laplacian) != (n,):
@@ -234,24 +247,8 @@ class MatrixOperators:
         only; :attr:`structured_gradient` says where it applies."""
         np = self.np
         n = len(X)
-        pieces = self._pieces_of_terms(X, params)
-        S = np.zeros(X.shape)
-        laplacian = np.zeros(n)
-        for term, k, c, (G0, G1, G2, _) in pieces:
-            if isinstance(term, Ridge):
-                W = params[term.W] if term.W is not None else None
-                S = S + k * (G1 @ W if W is not None else G1)
-                laplacian = laplacian + k * k * (G2 @ np.sum(W * W, axis=1) if W is not None
-                                                 else np.sum(G2, axis=1))
-            elif isinstance(term, Quadratic):
-                Msym = params[term.M] + params[term.M].T
-                US = G0 @ Msym
-                S = S + c * k * G1 * US
-                laplacian = laplacian + c * (np.sum(k * k * G2 * US, axis=1)
-                                             + (k * k * G1 * G1) @ np.diagonal(Msym))
-            else:
-                S = S + c * k * G1 * params[term.b]
-                laplacian = laplacian + c * (k * k * G2) @ params[term.b]
+        values = self._term_values(X, params, {}, (1, 2, 3), (0, 1, 2))
+        _, S, laplacian = self._parts(X, params, "sl", values)
         h = 0.5 * np.sum(S * S, axis=1) + laplacian
         out = {}
 
@@ -266,8 +263,10 @@ class MatrixOperators:
             """Per point diag(a_i) B (n, k, d), or diag(sum_i a_i) B."""
             return a[:, :, None] * B[None] if per_point else a.sum(axis=0)[:, None] * B
 
-        for (term, k, c, (U, G1, G2, G3)), (_, _, _, offsets) in zip(pieces, self._terms):
+        for (term, k, c, pieces), (_, _, _, offsets) in zip(values, self._terms):
+            k, c = float(k), float(c)
             if isinstance(term, Ridge):
+                G1, G2, G3 = pieces[1], pieces[2], pieces[3]
                 if term.W is not None:
                     W = params[term.W]
                     norms = np.sum(W * W, axis=1)
@@ -282,7 +281,8 @@ class MatrixOperators:
                     kappa = float(coef(1.0, {}))
                     add(name, kappa * (inner if per_point else inner.sum(axis=0)))
                 continue
-            U1, U2 = k * G1, k * k * G2
+            ones = np.ones(X.shape)
+            U, U1, U2 = pieces[0], k * pieces[1] * ones, k * k * pieces[2] * ones
             SU1 = S * U1
             if isinstance(term, Quadratic):
                 cross = outer(U, SU1 + U2)
@@ -293,24 +293,6 @@ class MatrixOperators:
         if per_point:
             return h, out
         return float(np.mean(h)), {name: value / n for name, value in out.items()}
-
-    def _pieces_of_terms(self, X, params: dict) -> list:
-        """Per term: (term, k, c, [g, g1, g2, g3] at A as (n, k) arrays), for a structure
-        without scalar parameters; the Ridge's g itself is not evaluated (None)."""
-        np, out = self.np, []
-        for index, (term, scale_f, coef_f, offsets) in enumerate(self._terms):
-            A = self._argument(X, term, scale_f, offsets, params, {})
-            k, c = float(scale_f(1.0, {})), float(coef_f(1.0, {}))
-            ridge = isinstance(term, Ridge)
-            if not ridge and term.u == T:
-                values = [A, np.ones_like(A), np.zeros_like(A), None]
-            else:
-                orders = (1, 2, 3) if ridge else (0, 1, 2)
-                values = [v if np.ndim(v) else v + np.zeros_like(A)
-                          for v in self._derivatives(index, orders, A, {})]
-                values = [None] + values if ridge else values + [None]
-            out.append((term, k, c, values))
-        return out
 
     def checked(self, X, params: dict) -> dict:
         """``params`` with every parameter present, matrices and vectors of their shapes (or
