@@ -29,7 +29,8 @@ from __future__ import annotations
 import sympy
 
 from ..errors import ScoresymInputError
-from ..symbolic.matrix_notation import Linear, MatrixStructure, Quadratic, Ridge, T
+from ..symbolic.logistic import softplus_forms
+from ..symbolic.matrix_notation import MatrixStructure, Quadratic, Ridge, T
 from ..symbolic.operators import stabilize_log_sum_exp
 from .functions import runtime_namespace
 from .printer import generate_elementwise
@@ -42,13 +43,15 @@ ARGUMENT = sympy.Symbol("t__", real=True)
 class ScalarFunction:
     """Derivatives of a function of T and the scalar parameters, of the given ``orders``,
     compiled once for a backend by the plain path's code generator (its stable forms: softplus
-    and log cosh as log-sum-exp with the maximum taken out, tanh for sinh/cosh; one CSE over
+    and its derivatives in one exp(-|t|) (:mod:`scoresym.symbolic.logistic`), other
+    log-sum-exps with the maximum taken out, tanh for sinh/cosh; one CSE over
     all of them, so tanh is computed once for its first and second derivatives) and applied
     elementwise: ``f(values, scalars)`` is a list of arrays of the shape of ``values``."""
 
     def __init__(self, expr: sympy.Expr, scalars: dict, backend: str, orders=(0,)):
         t = ARGUMENT
-        stable, shifts = stabilize_log_sum_exp(sympy.sympify(expr).xreplace({T: t}), (t,))
+        stable, shifts = stabilize_log_sum_exp(
+            softplus_forms(sympy.sympify(expr).xreplace({T: t})), (t,))
         outputs = [sympy.diff(stable, t, k) if k else stable for k in orders]
         outputs = [e if e.has(t) or shifts else e + 0 * t for e in outputs]
         source = generate_elementwise("f", outputs, t, tuple(scalars.values()), shifts)
@@ -63,6 +66,40 @@ class ScalarFunction:
 def _is_one(k) -> bool:
     """Whether a coefficient is the number 1 (not a traced value): its product is skipped."""
     return isinstance(k, (int, float)) and k == 1
+
+
+def _times(k, A):
+    """k A, or A itself where k is the number 1."""
+    return A if _is_one(k) else k * A
+
+
+class _Sum:
+    """A running sum of arrays that adds in place into an array it made itself (NumPy only):
+    one n x d allocation for a score over several terms, not one per term. ``shared`` holds
+    the arrays it must not write into (the points, the parameters, the terms' pieces)."""
+
+    def __init__(self, np, shared: list):
+        self.total, self._np, self._shared, self._owned = None, np, shared, False
+        self._in_place = np.__name__ == "numpy"
+
+    def add(self, part):
+        np = self._np
+        if self.total is None:
+            self.total = part
+            self._owned = np.ndim(part) > 0 and not any(part is a for a in self._shared)
+        elif self._owned and self._in_place and \
+                np.broadcast_shapes(np.shape(self.total), np.shape(part)) == self.total.shape:
+            self.total += part
+        else:
+            self.total = self.total + part
+            self._owned = np.ndim(self.total) > 0
+
+
+def half_squared_norms(S, np):
+    """|s_i|^2 / 2 for the rows of S (n, d), in one pass on NumPy (einsum)."""
+    if np.__name__ == "numpy":
+        return 0.5 * np.einsum("ij,ij->i", S, S)
+    return 0.5 * np.sum(S * S, axis=1)
 
 
 class MatrixOperators:
@@ -132,75 +169,111 @@ class MatrixOperators:
 
     def _term_values(self, X, params: dict, scalars: dict, ridge_orders: tuple,
                      form_orders: tuple) -> list:
-        """Per term: (term, k, c, {order: g's (or phi's) derivative of that order at A}) with
-        A = k X W^T + offsets; a ridge term's constant derivatives are broadcast to A's shape,
-        a form's phi(t) = t keeps phi' = 1 and phi'' = 0 as numbers."""
-        np, out = self.np, []
+        """Per term: (term, k, c, {order: g's (or phi's) derivative of that order at A}, A's
+        shape) with A = k X W^T + offsets; a derivative constant in t (phi' = 1 for
+        phi(t) = t, g'' = -1 for g = -t^2/2) is a number."""
+        out = []
         for index, (term, scale_f, coef_f, offsets) in enumerate(self._terms):
             A = self._argument(X, term, scale_f, offsets, params, scalars)
             k, c = scale_f(1.0, scalars), coef_f(1.0, scalars)
-            ridge = isinstance(term, Ridge)
-            orders = ridge_orders if ridge else form_orders
+            orders = ridge_orders if isinstance(term, Ridge) else form_orders
             values = self._derivatives(index, orders, A, scalars)
-            if ridge:
-                values = [v if np.ndim(v) else v + np.zeros(np.shape(A)) for v in values]
-            out.append((term, k, c, dict(zip(orders, values))))
+            out.append((term, k, c, dict(zip(orders, values)), A.shape))
         return out
 
     def _parts(self, X, params: dict, want: str, values=None):
         """(log-density, score, Laplacian) contributions summed over the terms, each None
         where not asked for (``want`` holds "v", "s", "l"); ``values`` from
-        :meth:`_term_values` when the caller has them already."""
+        :meth:`_term_values` when the caller has them already. Scalar factors of 1 are not
+        multiplied, and a constant factor of an (n, d) product is applied to the d x d matrix
+        instead."""
         np, scalars = self.np, self._scalars(params)
         n, d = X.shape
         if values is None:
             ridge_orders = tuple(o for o, w in ((0, "v"), (1, "s"), (2, "l")) if w in want)
             values = self._term_values(X, params, scalars, ridge_orders,
                                        (0, 1, 2) if "l" in want else (0, 1))
+        shared = [X, *params.values()] + [a for *_, pieces, _ in values
+                                          for a in pieces.values()]
         value = self._constant(np.zeros(n), scalars) if "v" in want else None
-        score = 0.0 if "s" in want else None
-        laplacian = 0.0 if "l" in want else None
-        for term, k, c, pieces in values:
+        score, laplacian = _Sum(np, shared), _Sum(np, shared)
+        for term, k, c, pieces, _ in values:
             if isinstance(term, Ridge):
-                W = params[term.W] if term.W else None
-                if value is not None:
-                    value = value + np.sum(pieces[0], axis=1)
-                if score is not None:
-                    score = score + k * (self._combine(pieces[1], W) if W is not None
-                                         else pieces[1])
-                if laplacian is not None:
-                    laplacian = laplacian + k * k * (
-                        self._weigh(pieces[2], np.sum(W * W, axis=-1)) if W is not None
-                        else np.sum(pieces[2], axis=1))
-                continue
-            U, U1 = pieces[0], k * pieces[1]
-            if isinstance(term, Quadratic):
-                M = params[term.M]
-                S = M + np.swapaxes(M, -1, -2)
-                US = self._combine(U, S)
-                if value is not None:
-                    value = value + c * 0.5 * np.sum(U * US, axis=1)
-                if score is not None:
-                    score = score + c * U1 * US
-                if laplacian is not None:
-                    diagonal = np.diagonal(S, axis1=-1, axis2=-2)
-                    if np.ndim(U1) == 0:  # phi(t) = t: phi' = 1, phi'' = 0
-                        laplacian = laplacian + c * U1 * U1 * np.sum(diagonal, axis=-1)
-                    else:
-                        laplacian = laplacian + c * (np.sum((k * k * pieces[2]) * US, axis=1)
-                                                     + self._weigh(U1 * U1, diagonal))
-            elif isinstance(term, Linear):
-                b = params[term.b]
-                if value is not None:
-                    value = value + c * self._weigh(U, b)
-                if score is not None:
-                    score = score + c * U1 * b
-                if laplacian is not None and np.ndim(pieces[2]) > 0:
-                    laplacian = laplacian + c * self._weigh(k * k * pieces[2], b)
+                contribution = self._ridge_parts(X, params, term, k, pieces, want)
+            elif isinstance(term, Quadratic):
+                contribution = self._quadratic_parts(params[term.M], k, c, pieces, want)
+            else:
+                contribution = self._linear_parts(params[term.b], k, c, pieces, want)
+            v, s, lap = contribution
+            value = value if v is None else value + v
+            if s is not None:
+                score.add(s)
+            if lap is not None:
+                laplacian.add(lap)
+        score = (0.0 if score.total is None else score.total) if "s" in want else None
+        laplacian = (0.0 if laplacian.total is None else laplacian.total) if "l" in want \
+            else None
         if score is not None and np.shape(score) != (n, d):  # a constant score (b @ x)
             score = score + np.zeros((n, d))
         if laplacian is not None and np.shape(laplacian) != (n,):
             laplacian = laplacian + np.zeros(n)
+        return value, score, laplacian
+
+    def _ridge_parts(self, X, params, term, k, pieces, want) -> tuple:
+        """sum_k g(a_k), its score k g'(A) W and Laplacian k^2 g''(A) |w|^2 (W = I where the
+        ridge is over the coordinates); g' and g'' may be numbers."""
+        np = self.np
+        W = params[term.W] if term.W else None
+        value = np.sum(pieces[0], axis=1) if "v" in want else None
+        score = laplacian = None
+        if "s" in want:
+            G1 = pieces[1]
+            if W is None:
+                score = _times(k, G1)
+            else:
+                score = _times(k, self._combine(G1, W) if np.ndim(G1) else G1 * np.sum(W, axis=-2))
+        if "l" in want:
+            G2, k2 = pieces[2], k * k
+            if W is None:
+                laplacian = _times(k2, np.sum(G2, axis=1) if np.ndim(G2) else G2 * X.shape[1])
+            else:
+                norms = np.sum(W * W, axis=-1)
+                laplacian = _times(k2, self._weigh(G2, norms) if np.ndim(G2)
+                                   else G2 * np.sum(norms, axis=-1))
+        return value, score, laplacian
+
+    def _quadratic_parts(self, M, k, c, pieces, want) -> tuple:
+        """c u^T M u, its score c u'(A) o (U S) and Laplacian c sum_j [u''(a_j) (U S)_j +
+        u'(a_j)^2 S_jj], S = M + M^T; with u(t) = t (u' a number) the factor c u' multiplies
+        S rather than U S."""
+        np = self.np
+        U, U1 = pieces[0], _times(k, pieces[1])
+        S = M + np.swapaxes(M, -1, -2)
+        value = score = laplacian = None
+        if "v" in want:
+            value = _times(c * 0.5, np.sum(U * self._combine(U, S), axis=1))
+        linear = np.ndim(U1) == 0  # phi(t) = t: phi' = 1, phi'' = 0
+        if "s" in want:
+            score = self._combine(U, _times(c * U1, S)) if linear else \
+                _times(c, U1 * self._combine(U, S))
+        if "l" in want:
+            diagonal = np.diagonal(S, axis1=-1, axis2=-2)
+            if linear:
+                laplacian = _times(c * U1 * U1, np.sum(diagonal, axis=-1))
+            else:
+                US = self._combine(U, S)
+                laplacian = _times(c, np.sum(_times(k * k, pieces[2]) * US, axis=1)
+                                   + self._weigh(U1 * U1, diagonal))
+        return value, score, laplacian
+
+    def _linear_parts(self, b, k, c, pieces, want) -> tuple:
+        """c b^T u, its score c u'(A) o b and Laplacian c u''(A) b."""
+        U, U1 = pieces[0], _times(k, pieces[1])
+        value = _times(c, self._weigh(U, b)) if "v" in want else None
+        score = _times(c, U1 * b) if "s" in want else None
+        laplacian = None
+        if "l" in want and self.np.ndim(pieces[2]) > 0:
+            laplacian = _times(c, self._weigh(_times(k * k, pieces[2]), b))
         return value, score, laplacian
 
     # --- the operators --------------------------------------------------------------------
@@ -220,7 +293,7 @@ class MatrixOperators:
     def hyvarinen(self, X, **params):
         """|score|^2 / 2 + Laplacian, (n,)."""
         _, s, lap = self._parts(X, self.checked(X, params), "sl")
-        return 0.5 * self.np.sum(s * s, axis=1) + lap
+        return half_squared_norms(s, self.np) + lap
 
     # --- the objective's gradient in the parameters, by the structure --------------------
 
@@ -263,10 +336,10 @@ class MatrixOperators:
             """Per point diag(a_i) B (n, k, d), or diag(sum_i a_i) B."""
             return a[:, :, None] * B[None] if per_point else a.sum(axis=0)[:, None] * B
 
-        for (term, k, c, pieces), (_, _, _, offsets) in zip(values, self._terms):
+        for (term, k, c, pieces, shape), (_, _, _, offsets) in zip(values, self._terms):
             k, c = float(k), float(c)
             if isinstance(term, Ridge):
-                G1, G2, G3 = pieces[1], pieces[2], pieces[3]
+                G1, G2, G3 = (pieces[o] + np.zeros(shape) for o in (1, 2, 3))
                 if term.W is not None:
                     W = params[term.W]
                     norms = np.sum(W * W, axis=1)

@@ -81,6 +81,19 @@ class Printer(SciPyPrinter):
         u = self._print(expr.args[0])
         return f"(numpy.logaddexp({u}, -({u})) - {repr(float(sympy.log(2)))})"
 
+    def _print_Softplus(self, expr):
+        return f"numpy.logaddexp(0.0, {self._print(expr.args[0])})"
+
+    def _print_ExpNegAbs(self, expr):
+        return f"numpy.exp(-numpy.abs({self._print(expr.args[0])}))"
+
+    def _print_ReciprocalOnePlus(self, expr):
+        return f"(1.0/(1.0 + {self._print(expr.args[0])}))"
+
+    def _print_NonNegativeSelect(self, expr):
+        u, a, b = (self._print(e) for e in expr.args)
+        return f"numpy.where({u} >= 0, {a}, {b})"
+
     def _print_ByMagnitude(self, expr):
         x, small, large = (self._print(a) for a in expr.args)
         return f"numpy.where(numpy.abs({x}) < 1, {small}, {large})"

@@ -33,6 +33,7 @@ import functools
 import sympy
 from mpmath.libmp import prec_to_dps
 
+from .logistic import logistic_pieces
 from .operators import bounded_size
 
 
@@ -217,9 +218,10 @@ def stable_forms(expr: sympy.Expr, variables: tuple) -> sympy.Expr:
     """``expr`` as compiled code evaluates it: the erf rewrites above, A**a A**b combined
     (:func:`powers_combined`), the log of a power as a multiple of a log
     (:func:`log_of_powers`), tanh and log cosh (:func:`hyperbolic_ratios`), terms with a pole
-    summed (:func:`like_terms_combined`), a polynomial in one exponential in Horner form
-    (:func:`horner_in_an_exponential`), then a Laurent form in one variable
-    (:func:`laurent_by_magnitude`) or else a sum over a monomial distributed over its terms
+    summed (:func:`like_terms_combined`), the logistic function and its slope in one
+    exponential (:func:`~scoresym.symbolic.logistic.logistic_pieces`), a polynomial in one
+    exponential in Horner form (:func:`horner_in_an_exponential`), then a Laurent form in one
+    variable (:func:`laurent_by_magnitude`) or else a sum over a monomial distributed over its terms
     (:func:`distributed_over_monomials`) and the polynomial parts scaled by a power of two
     (:func:`scaled_by_a_power_of_two`). Each is an identity.
 
@@ -236,6 +238,7 @@ def _stable_forms(expr: sympy.Expr, variables: tuple) -> sympy.Expr:
     """:func:`stable_forms`, kept for the expressions last compiled: each backend compiles the
     same score, Hessian and integrand."""
     expr = hyperbolic_ratios(log_of_powers(powers_combined(stable_special_functions(expr))))
+    expr = logistic_pieces(expr)
     expr = horner_in_an_exponential(like_terms_combined(expr, variables), variables)
     by_magnitude = laurent_by_magnitude(expr, variables)
     return by_magnitude if by_magnitude is not None else \
