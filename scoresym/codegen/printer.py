@@ -149,8 +149,8 @@ def generate_source(name: str, outputs: list, variables: tuple, params: tuple,
     """
     names, lines, printer, reduced, used = _evaluation(outputs, variables, params, shifts)
     signature = ", ".join(["X"] + [names[p] for p in params])
-    columns = [f"    {names[v]} = X[:, {i}]" for i, v in enumerate(variables)
-               if any(e.has(v) for e in used)]
+    symbols = set().union(*(sympy.sympify(e).free_symbols for e in used))
+    columns = [f"    {names[v]} = X[:, {i}]" for i, v in enumerate(variables) if v in symbols]
     return "\n".join([f"def {name}({signature}):"] + columns + lines
                      + [f"    return {_result(printer, reduced, shape, len(variables))}"])
 

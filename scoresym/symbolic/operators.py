@@ -19,6 +19,8 @@ from functools import cached_property
 
 import sympy
 
+from .derivatives import engine_symbol, from_engine, to_engine
+
 _TIDY_MAX_NODES = 80
 #: A stable log-sum-exp's derivative is put over one denominator up to this size.
 _STABLE_MAX_NODES = 400
@@ -33,15 +35,27 @@ class Operators:
         self._second = {}
 
     @cached_property
+    def _engine_score(self):
+        """The score in SymEngine (:mod:`scoresym.symbolic.derivatives`), or None."""
+        log_f = to_engine(self.log_density)
+        return None if log_f is None else [log_f.diff(engine_symbol(v))
+                                           for v in self.variables]
+
+    @cached_property
     def score(self) -> sympy.Matrix:
         """s(x) = grad_x log f, a d x 1 Matrix."""
-        return sympy.Matrix([tidy(sympy.diff(self.log_density, v)) for v in self.variables])
+        if self._engine_score is None:
+            return sympy.Matrix([tidy(sympy.diff(self.log_density, v)) for v in self.variables])
+        return sympy.Matrix([tidy(from_engine(g)) for g in self._engine_score])
 
     def second_derivative(self, i: int, j: int) -> sympy.Expr:
         """d^2 log f / dx_i dx_j, computed once per unordered pair."""
         key = (min(i, j), max(i, j))
         if key not in self._second:
-            self._second[key] = tidy(sympy.diff(self.score[key[0]], self.variables[key[1]]))
+            v = self.variables[key[1]]
+            self._second[key] = tidy(
+                sympy.diff(self.score[key[0]], v) if self._engine_score is None
+                else from_engine(self._engine_score[key[0]].diff(engine_symbol(v))))
         return self._second[key]
 
     @cached_property
