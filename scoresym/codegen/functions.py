@@ -32,6 +32,11 @@ from .printer import generate_source
 
 SHAPES = ("scalar", "vector", "matrix")
 
+#: Rows per block where NumPy evaluates many points: generated code keeps each common
+#: subexpression alive until it returns, so its memory is their number x CHUNK_ROWS floats
+#: (a pairwise quartic model at d = 20 has 30 of n x d), not their number x n.
+CHUNK_ROWS = 1 << 15
+
 
 def _rows(value, X, np):
     """Broadcast a scalar or (n,) value to shape (n,)."""
@@ -72,7 +77,14 @@ class GeneratedFunction:
         if per_point:
             raise ScoresymInputError(f"traced parameter(s) {', '.join(per_point)} must be "
                                      f"scalars or hold one value per point")
-        return self._function(points, *values)
+        n = points.shape[0]
+        if self.backend != "numpy" or n <= CHUNK_ROWS:
+            return self._function(points, *values)
+        return numpy.concatenate([
+            self._function(points[start:start + CHUNK_ROWS],
+                           *[v[start:start + CHUNK_ROWS] if numpy.ndim(v) else v
+                             for v in values])
+            for start in range(0, n, CHUNK_ROWS)])
 
     def on_backend(self, backend: str) -> GeneratedFunction:
         """The same generated source run on another backend (e.g. "autograd", to differentiate
