@@ -23,3 +23,13 @@ class NotComputable(ScoresymInputError):
     >>> issubclass(NotComputable, ScoresymInputError)
     True
     """
+
+
+class NotForMatrixModels(ScoresymInputError, AttributeError):
+    """A function of models with scalar parameters was given a model in matrix notation. Also
+    an AttributeError, so that ``hasattr`` and ``getattr(..., default)`` keep their meaning.
+
+    >>> issubclass(NotForMatrixModels, ScoresymInputError), issubclass(NotForMatrixModels,
+    ...                                                               AttributeError)
+    (True, True)
+    """

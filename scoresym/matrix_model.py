@@ -21,7 +21,7 @@ import sympy
 
 from .codegen.functions import as_points
 from .codegen.matrix_code import MatrixOperators, ScalarFunction
-from .errors import ScoresymInputError
+from .errors import NotForMatrixModels, ScoresymInputError
 from .symbolic.expressions import split_names
 from .symbolic.matrix_notation import (
     MatrixStructure,
@@ -136,6 +136,25 @@ class MatrixModel:
     def __repr__(self) -> str:
         shapes = ", ".join(f"{k}: {v}" for k, v in self.structure.shapes.items())
         return f"MatrixModel({self.text!r}, {shapes})"
+
+    def __getattr__(self, name: str):
+        """What a model with scalar parameters has and this one has not (its symbolic score,
+        sampler, domain, ...): an error that says what a matrix model offers instead.
+
+        >>> m = MatrixModel.from_string("-sum(log(cosh(W @ x)))", "x", "W",
+        ...                             shapes={"x": (2,), "W": (2, 2)})
+        >>> m.sampler  # doctest: +ELLIPSIS
+        Traceback (most recent call last):
+        ...
+        scoresym.errors.NotForMatrixModels: a model in matrix notation has no 'sampler' ...
+        """
+        if name.startswith("_"):
+            raise AttributeError(name)
+        raise NotForMatrixModels(
+            f"a model in matrix notation has no {name!r} (it is for models with scalar "
+            f"parameters); this one ({self.text}) is evaluated by .log_density, .score, "
+            f".laplacian and .hyvarinen, fitted by scoresym.fit and checked by "
+            f"scoresym.check_finite_differences and scoresym.check_autodiff")
 
 
 def _require_log(kind) -> None:

@@ -318,3 +318,47 @@ def test_a_ridge_term_linear_in_x_has_a_constant_score(k):
     score = k * W.sum(axis=0) - X
     assert np.allclose(m.score(X, W=W), score)
     assert np.allclose(m.hyvarinen(X, W=W), 0.5 * np.sum(score**2, axis=1) - D)
+
+
+CHECKS = [ss.check_finite_differences, ss.check_autodiff]
+
+
+@pytest.mark.parametrize("check", CHECKS, ids=lambda c: c.__name__)
+@pytest.mark.parametrize("name, text, shapes, written_out", CASES, ids=[c[0] for c in CASES])
+def test_matrix_models_pass_the_derivative_checks(check, name, text, shapes, written_out):
+    m = ss.Model.from_string(text, "x", list(shapes)[1:], shapes=shapes, kind="log")
+    params = _random(np.random.default_rng(4), shapes)
+    result = check(m, params, seed=1)
+    assert result.ok, result
+
+
+# (operator, wrong by): a score off by 1e-4 relative, a Laplacian off by 1e-2
+WRONG = [("score", lambda value: value * (1 + 1e-4)), ("laplacian", lambda value: value + 1e-2)]
+
+
+@pytest.mark.parametrize("check", CHECKS, ids=lambda c: c.__name__)
+@pytest.mark.parametrize("operator, wrong", WRONG, ids=[w[0] for w in WRONG])
+def test_the_derivative_checks_catch_a_wrong_matrix_operator(check, operator, wrong,
+                                                             monkeypatch):
+    from scoresym.codegen.matrix_code import MatrixOperators
+
+    right = getattr(MatrixOperators, operator)
+    monkeypatch.setattr(MatrixOperators, operator,
+                        lambda self, X, **p: wrong(right(self, X, **p)))
+    m = ss.Model.from_string(CASES[0][1], "x", "W", shapes=CASES[0][2], kind="log")
+    result = check(m, _random(np.random.default_rng(5), CASES[0][2]), seed=2)
+    assert not result.ok and result.details["worst"] in (operator, "hyvarinen",
+                                                          "hyvarinen_mean"), result
+
+
+@pytest.mark.parametrize("call", [
+    lambda m, p: ss.check_stein(m, p),
+    lambda m, p: ss.check_boundary(m, p),
+    lambda m, p: ss.derive(m),
+    lambda m, p: ss.maximum_likelihood(m, np.zeros((5, D))),
+    lambda m, p: m.hessian,
+], ids=["stein", "boundary", "derive", "maximum_likelihood", "hessian"])
+def test_functions_for_scalar_parameters_refuse_a_matrix_model_by_name(call):
+    m = ss.Model.from_string(CASES[0][1], "x", "W", shapes=CASES[0][2], kind="log")
+    with pytest.raises(ScoresymInputError, match="matrix notation"):
+        call(m, {"W": np.eye(D)})

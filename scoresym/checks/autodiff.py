@@ -17,6 +17,7 @@ import numpy as np
 
 from ..codegen.functions import as_points, param_values
 from ..losses import esm_loss
+from ..matrix_model import MatrixModel
 from ..numerics.ad import hessian_trace, score_function
 from ..numerics.differences import compare_quantities, probe_points
 from ..numerics.expectation import resolve_samples
@@ -29,7 +30,10 @@ TOLERANCES = {"score": 1e-10, "laplacian": 1e-10, "hyvarinen_mean": 1e-10}
 def check_autodiff(model, params, samples=None, n: int = 200, seed=None):
     """Compiled score, Laplacian and mean Hyvarinen integrand against autograd at ``samples``
     (default: n draws from the model's sampler, or n probe points inside the domain when it has
-    none: the comparison is pointwise, any points will do)."""
+    none: the comparison is pointwise, any points will do). A model in matrix notation is
+    checked on n standard normal points (:func:`check_matrix_model_autodiff`)."""
+    if isinstance(model, MatrixModel):
+        return check_matrix_model_autodiff(model, params, samples, n, seed)
     param_values(params, model.params)  # name what is missing, unknown or not a number
     if samples is not None:
         X = as_points(samples, model.dim)
@@ -45,6 +49,36 @@ def check_autodiff(model, params, samples=None, n: int = 200, seed=None):
         "hyvarinen_mean": (np.mean(f.hyvarinen(X, **params)), esm_loss(model, X, **params)),
     }
     return compare_quantities(f"autodiff[{model.name or 'model'}]", pairs, TOLERANCES, "autograd",
+                              {"points": X.shape[0]})
+
+
+def check_matrix_model_autodiff(model: MatrixModel, params: dict, samples=None, n: int = 200,
+                                seed=None):
+    """A model in matrix notation: its score, Laplacian and mean Hyvarinen integrand against
+    autograd's derivatives of its log-density (the matrix-product code on autograd.numpy).
+
+    >>> import numpy as np
+    >>> m = MatrixModel.from_string("sum(log(1 + exp(W @ x + c))) - sum(x**2)/2", "x", "W c",
+    ...                             shapes={"x": (2,), "W": (3, 2), "c": (3,)})
+    >>> p = {"W": np.arange(6.0).reshape(3, 2) / 4, "c": np.array([0.5, -1.0, 2.0])}
+    >>> check_matrix_model_autodiff(m, p, seed=0).ok
+    True
+    """
+    X = generator(seed).standard_normal((n, model.dim)) if samples is None else \
+        as_points(samples, model.dim)
+    arrays = {k: np.asarray(v, dtype=float) for k, v in params.items()}
+    ours = model.compiled("numpy")
+    arrays = ours.checked(X, arrays)
+    differentiable = model.compiled("autograd")
+    score = score_function(differentiable.log_density, arrays)
+    s, laplacian = score(X), hessian_trace(score, X, model.dim)
+    pairs = {
+        "score": (model.score(X, **arrays), s),
+        "laplacian": (model.laplacian(X, **arrays), laplacian),
+        "hyvarinen_mean": (np.mean(model.hyvarinen(X, **arrays)),
+                           np.mean(0.5 * np.sum(s * s, axis=1) + laplacian)),
+    }
+    return compare_quantities(f"autodiff[{model.text}]", pairs, TOLERANCES, "autograd",
                               {"points": X.shape[0]})
 
 
