@@ -32,6 +32,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from report import machine, publish  # noqa: E402
 
 import scoresym as ss  # noqa: E402
+from scoresym.outputs import output_folder  # noqa: E402
 
 
 def hand_ica(X, W, xp=np):
@@ -212,6 +213,34 @@ def jax_ica_fit(jax, X) -> np.ndarray:
     return found.x.reshape(d, d)
 
 
+def plot(rows: list, path: Path) -> None:
+    """Two panels against d: derive + compile time, and the Hyvarinen integrand's time as a
+    ratio to hand-written NumPy (solid) and JAX autodiff's time as a ratio to ours (dashed)."""
+    import matplotlib.pyplot as plt
+
+    from scoresym.figures import style
+    from scoresym.outputs import atomic_file
+
+    with style():
+        fig, (a, b) = plt.subplots(1, 2, figsize=(7.0, 2.8), constrained_layout=True)
+        for k, name in enumerate(dict.fromkeys(r[0] for r in rows)):
+            mine = [r for r in rows if r[0] == name]
+            d = [r[1] for r in mine]
+            color = f"C{k}"
+            a.plot(d, [r[2] for r in mine], "o-", color=color, label=name)
+            b.plot(d, [r[3] / r[4] for r in mine], "o-", color=color, label=name)
+            if mine[0][6] is not None:
+                b.plot(d, [r[6] / r[3] for r in mine], "s--", color=color, alpha=0.6)
+        a.set(xscale="log", yscale="log", xlabel="dimension $d$",
+              ylabel="derive + compile (s)")
+        a.legend(frameon=False, fontsize=7)
+        b.axhline(1, color="0.6", linewidth=0.8)
+        b.set(xscale="log", yscale="log", xlabel="dimension $d$",
+              ylabel="ours / hand NumPy (solid)\nJAX autodiff / ours (dashed)")
+        with atomic_file(path.parent, path.name) as tmp:
+            fig.savefig(tmp, metadata={"Software": None})
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, default=100_000)
@@ -228,9 +257,11 @@ def main(argv=None) -> int:
     lines = ["| model | d | derive+compile (s) | Hyvarinen eval (s) | hand NumPy (s) | ratio | "
              "max rel. difference | JAX autodiff jit / ours | JAX jit of the hand formula / "
              "ours |", "|---|---|---|---|---|---|---|---|---|"]
+    rows = []
     for name in args.families:
         for d in args.dims:
-            _, _, c, t, h, e, autodiff, handjit = evaluation_row(name, d, args.n, args.repeats)
+            rows.append(evaluation_row(name, d, args.n, args.repeats))
+            _, _, c, t, h, e, autodiff, handjit = rows[-1]
             jax_columns = " | ".join("-" if v is None else f"{v / t:.2f}"
                                      for v in (autodiff, handjit))
             lines.append(f"| {name} | {d} | {c:.3f} | {t:.4f} | {h:.4f} | {t / h:.2f} | "
@@ -245,6 +276,10 @@ def main(argv=None) -> int:
         lines.append(f"| d = {d_} | {n:,} | {t:.2f} | {it} | {ok} | {jax_columns} |")
         print(f"fitted ICA d = {d}", file=sys.stderr)
     publish("\n".join(lines) + "\n", args.out, "matrix_models.md")
+    if args.out:
+        path = output_folder(args.out) / "matrix_models.png"
+        plot(rows, path)
+        print(f"wrote {path}")
     return 0
 
 

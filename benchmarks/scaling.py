@@ -55,12 +55,14 @@ def peak_bytes(function) -> int:
 
 
 def jax_hyvarinen(W):
-    """A jit-compiled JAX Hyvarinen integrand (exact Laplacian by jacfwd of the score), or None."""
+    """A jit-compiled JAX Hyvarinen integrand in float64 (exact Laplacian by jacfwd of the
+    score), or None."""
     try:
         import jax
         import jax.numpy as jnp
     except ImportError:
         return None
+    jax.config.update("jax_enable_x64", True)  # float64, as ours (JAX's default is float32)
     Wj = jnp.asarray(W)
 
     def log_f(x):
