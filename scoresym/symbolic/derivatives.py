@@ -9,11 +9,12 @@ mathematics SymPy would give:
 - every node is a number SymPy holds exactly (integers, rationals, pi, E; no Floats, whose
   precision the conversion may not keep), a Symbol, +, *, **, or one of the elementary
   functions in :data:`ENGINE_FUNCTIONS` (derivatives in closed form on the whole real line);
-- the symbols are plain :class:`sympy.Symbol` with distinct names (SymEngine drops SymPy's
-  assumptions; the result's symbols are mapped back to the originals by name).
+- no two symbols share a name and differ only in their assumptions (SymEngine drops SymPy's
+  assumptions; each symbol stands for its original in SymEngine and converts back to it, a
+  Dummy such as a log-sum-exp's shift too).
 
-Anything else (Abs, Min, Max, Piecewise, erf's stable forms, special functions, Dummy symbols)
-is differentiated by SymPy, as are expressions under :data:`ENGINE_MIN_NODES` nodes and
+Anything else (Abs, Min, Max, Piecewise, erf's stable forms, special functions, Floats) is
+differentiated by SymPy, as are expressions under :data:`ENGINE_MIN_NODES` nodes and
 everything when SymEngine is not installed.
 
 >>> x = sympy.symbols("x0:12", real=True)
@@ -52,17 +53,12 @@ _OPERATIONS = (sympy.Add, sympy.Mul, sympy.Pow)
 
 def engine_differentiates(expr: sympy.Expr) -> bool:
     """Whether SymEngine is installed, ``expr`` has at least :data:`ENGINE_MIN_NODES` nodes and
-    SymEngine differentiates it exactly (module docstring)."""
+    every node is one SymEngine differentiates exactly (module docstring)."""
     if symengine is None:
-        return False
-    symbols = expr.free_symbols
-    if any(type(s) is not sympy.Symbol for s in symbols) or \
-            len({s.name for s in symbols}) < len(symbols):
         return False
     count = 0
     for node in sympy.preorder_traversal(expr):
-        if not (isinstance(node, _ATOMS + _OPERATIONS + ENGINE_FUNCTIONS)
-                or type(node) is sympy.Symbol):
+        if not isinstance(node, _ATOMS + _OPERATIONS + ENGINE_FUNCTIONS + (sympy.Symbol,)):
             return False
         count += 1
     return count >= ENGINE_MIN_NODES
@@ -84,11 +80,17 @@ def gradient(expr: sympy.Expr, variables) -> list:
 
 def to_engine(expr: sympy.Expr):
     """``expr`` as a SymEngine expression whose symbols convert back to the originals (with
-    their assumptions), or None where SymEngine is not used (:func:`engine_differentiates`)."""
+    their assumptions and classes), or None where SymEngine is not used
+    (:func:`engine_differentiates`, or two symbols that SymEngine would take for one: the same
+    name with different assumptions)."""
     if not engine_differentiates(expr):
         return None
-    return symengine.sympify(expr).xreplace({symengine.Symbol(s.name): engine_symbol(s)
-                                             for s in expr.free_symbols})
+    symbols = list(expr.free_symbols)
+    counterparts = [symengine.sympify(s) for s in symbols]
+    if len(set(counterparts)) < len(symbols):
+        return None
+    return symengine.sympify(expr).xreplace(
+        {c: engine_symbol(s) for c, s in zip(counterparts, symbols)})
 
 
 def from_engine(engine) -> sympy.Expr:
@@ -97,20 +99,23 @@ def from_engine(engine) -> sympy.Expr:
 
 
 def engine_symbol(symbol: sympy.Symbol):
-    """The SymEngine symbol standing for a SymPy one."""
-    return _Original(symbol)
+    """The SymEngine symbol standing for a SymPy one (a Dummy's name made unique by its index:
+    the shifts of stable log-sum-exps are Dummies that share a name)."""
+    name = symbol.name if type(symbol) is sympy.Symbol else \
+        f"{symbol.name}__{type(symbol).__name__}{getattr(symbol, 'dummy_index', '')}"
+    return _Original(symbol, name)
 
 
 if symengine is not None:
     class _Original(symengine.Symbol):
         """A SymEngine symbol that converts back to the SymPy symbol it stands for."""
 
-        def __init__(self, original: sympy.Symbol):
+        def __init__(self, original: sympy.Symbol, name: str):
             self.original = original
-            super().__init__(original.name, store_pickle=True)
+            super().__init__(name, store_pickle=True)
 
         def __reduce__(self):
-            return (_Original, (self.original,))
+            return (_Original, (self.original, self.name))
 
         def _sympy_(self):
             return self.original
