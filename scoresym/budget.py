@@ -50,6 +50,7 @@ class Budgets:
     cancel: float = 2.0       # proving a bracket cancels between two edges -> it does not
     variance: float = 1.5     # proving a weight's gradient variance finite -> numeric exponents
     quadrature: float = 10.0  # one quadrature -> an error naming the integral (use Monte Carlo)
+    minors: float = 2.0       # a quadratic form's leading minors -> PositiveDefinite(H), exact
 
 
 #: The budgets in force (see :class:`Budgets`).

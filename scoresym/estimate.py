@@ -852,15 +852,18 @@ def tail_index(gradients: np.ndarray, center=np.mean) -> float:
     >>> rng = np.random.default_rng(0)
     >>> round(tail_index(rng.standard_t(3, (20000, 1))), 1)  # Student-t, 3 d.o.f.: index 3
     3.1
+    >>> tail_index(np.r_[np.zeros(100), np.ones(100)][:, None])  # ties at the top: no tail
+    inf
     """
     n = len(gradients)
     k = max(2, int(np.ceil(np.sqrt(n))))
     lowest = np.inf
     for column in np.atleast_2d(gradients.T):
         deviations = np.sort(np.abs(column - center(column)))[::-1][:k + 1]
-        if deviations[k] <= 0:
-            continue
-        lowest = min(lowest, 1.0 / float(np.mean(np.log(deviations[:k] / deviations[k]))))
+        spread = float(np.mean(np.log(deviations[:k] / deviations[k]))) if deviations[k] > 0 \
+            else 0.0
+        if spread > 0:  # k + 1 equal deviations (a bounded, e.g. constant, column): no tail
+            lowest = min(lowest, 1.0 / spread)
     return float(lowest)
 
 

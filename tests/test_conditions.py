@@ -248,3 +248,39 @@ def test_a_generalized_gamma_s_conditions_are_derived_exactly():
                         (probe, str(plain))
                     checked += 1
     assert checked == 2 * (5 * 4 + 1 * 2)  # p > 0 with d > 0, p < 0 with d < 0; two a's
+
+
+def _correlated_gaussian(d: int) -> Model:
+    """exp(-x^T L x / 2) with a symmetric L of symbols, written out."""
+    xs = sympy.symbols(f"x1:{d + 1}", real=True)
+    L = sympy.Matrix(d, d, lambda i, j: sympy.Symbol(f"L{min(i, j)}_{max(i, j)}", real=True))
+    x = sympy.Matrix(xs)
+    return Model.from_expression(sympy.exp(-(x.T * L * x)[0] / 2), list(xs),
+                                 sorted(L.free_symbols, key=str))
+
+
+@pytest.mark.parametrize("minors", [60.0, 1e-6])
+def test_a_quadratic_forms_definiteness_is_exact_with_or_without_its_minors(minors):
+    """Leading minors within the budget, else PositiveDefinite(L) decided exactly at values
+    (a symbolic 20 x 20 L took SymPy's determinant for ever); same verdicts either way."""
+    from scoresym import budgets
+    from scoresym.symbolic.conditions import PositiveDefinite
+
+    with budgets(minors=minors):
+        conditions = _correlated_gaussian(3).conditions
+    assert conditions.expr.has(PositiveDefinite) is (minors < 1)
+    rows = [[2, 0.9, 0.5], [0.9, 1, 0.3], [0.5, 0.3, 1]]  # positive definite
+    values = {f"L{i}_{j}": rows[i][j] for i in range(3) for j in range(i, 3)}
+    assert conditions.holds(values) is True
+    assert conditions.holds({**values, "L0_1": 1.5}) is False  # 2 * 1 - 1.5^2 < 0
+    assert conditions.holds({**values, "L2_2": 0.1}) is False  # det = 1.19 L2_2 - 0.16 < 0
+
+
+def test_positive_definite_decides_near_singular_rationals_exactly():
+    from scoresym.symbolic.conditions import PositiveDefinite
+
+    eps = sympy.Rational(1, 10**30)
+    assert PositiveDefinite(sympy.ImmutableMatrix([[1, 1], [1, 1 + eps]])) is sympy.true
+    assert PositiveDefinite(sympy.ImmutableMatrix([[1, 1], [1, 1 - eps]])) is sympy.false
+    assert "positive definite" in str(PositiveDefinite(sympy.ImmutableMatrix(
+        [[sympy.Symbol("a"), 0], [0, 1]])))

@@ -24,8 +24,10 @@ classify is listed in ``undecided`` with its reason and never counted as holding
 from __future__ import annotations
 
 from dataclasses import dataclass
+from fractions import Fraction
 
 import sympy
+from sympy.logic.boolalg import BooleanFunction
 
 from ..budget import BUDGETS, OverBudget, budgets, time_limit
 from ..errors import ScoresymInputError
@@ -362,8 +364,7 @@ def _quadratic_form(log_f, variables: tuple, domain: dict):
         return None
     if poly.total_degree() != 2 or any(c.has(*variables) for c in poly.coeffs()):
         return None
-    minors = _leading_minors(-sympy.hessian(log_f, variables))
-    return Condition(sympy.And(*[m > 0 for m in minors]), "inferred",
+    return Condition(positive_definite(-sympy.hessian(log_f, variables)), "inferred",
                      "the quadratic form in log f must be negative definite")
 
 
@@ -371,6 +372,65 @@ def _leading_minors(H) -> list:
     """The leading principal minors of H, factored, without positive numeric factors (a
     symmetric H is positive definite iff every one is > 0)."""
     return [_signed(H[:j, :j].det()) for j in range(1, H.shape[0] + 1)]
+
+
+def positive_definite(H):
+    """The condition that the symmetric matrix H is positive definite: its leading principal
+    minors > 0, written out where SymPy finds them within ``BUDGETS.minors`` seconds (their
+    size grows like d!: a symbolic 20 x 20 precision matrix never finishes), else
+    :class:`PositiveDefinite` (H), decided exactly once its entries are numbers.
+
+    >>> a, b = sympy.symbols("a b", real=True)
+    >>> print(positive_definite(sympy.Matrix([[a, b], [b, 1]])))
+    (a > 0) & (a - b**2 > 0)
+    """
+    try:
+        with time_limit(BUDGETS.minors):
+            return sympy.And(*[m > 0 for m in _leading_minors(H)])
+    except OverBudget:
+        return PositiveDefinite(sympy.ImmutableMatrix(H))
+
+
+class PositiveDefinite(BooleanFunction):
+    """H is positive definite: symbolic while an entry is, decided exactly when they are all
+    rational numbers (Gaussian elimination in fractions: every pivot > 0), by SymPy for other
+    numbers. Printed as "H positive definite".
+
+    >>> PositiveDefinite(sympy.ImmutableMatrix([[2, 1], [1, 1]]))
+    True
+    >>> PositiveDefinite(sympy.ImmutableMatrix([[1, 2], [2, 1]]))
+    False
+    """
+
+    @classmethod
+    def eval(cls, H):
+        if not all(entry.is_number for entry in H):
+            return None
+        if all(entry.is_Rational for entry in H):
+            return sympy.true if _pivots_positive(H) else sympy.false
+        return sympy.true if H.is_positive_definite else sympy.false
+
+    def _sympystr(self, printer):
+        return f"{printer.doprint(self.args[0])} positive definite"
+
+    def to_nnf(self, simplify=True):
+        """An atom of the logic: SymPy's normal forms leave it whole."""
+        return self
+
+
+def _pivots_positive(H) -> bool:
+    """Whether Gaussian elimination of the symmetric rational H meets only positive pivots
+    (exactly: H positive definite), in Python fractions."""
+    A = [[Fraction(int(e.p), int(e.q)) for e in H.row(i)] for i in range(H.rows)]
+    for k in range(len(A)):
+        pivot = A[k][k]
+        if pivot <= 0:
+            return False
+        for i in range(k + 1, len(A)):
+            factor = A[i][k] / pivot
+            if factor:
+                A[i][k + 1:] = [a - factor * b for a, b in zip(A[i][k + 1:], A[k][k + 1:])]
+    return True
 
 
 def _signed(e):
@@ -406,12 +466,17 @@ def _power_of_quadratic(log_f, variables: tuple, domain: dict):
         return None
     if poly.total_degree() != 2 or any(c.has(*variables) for c in poly.coeffs()):
         return None
-    minors = _leading_minors(sympy.hessian(base, variables))
-    stationary = sympy.solve([sympy.diff(base, v) for v in variables], variables, dict=True)
-    if len(stationary) != 1:
+    definite = positive_definite(sympy.hessian(base, variables))
+    try:
+        with time_limit(BUDGETS.solve):
+            stationary = sympy.solve([sympy.diff(base, v) for v in variables], variables,
+                                     dict=True)
+            lowest = sympy.factor(base.subs(stationary[0])) if len(stationary) == 1 else None
+    except OverBudget:
         return None
-    lowest = sympy.factor(base.subs(stationary[0]))
-    return Condition(sympy.And(*[m > 0 for m in minors], _signed(lowest) > 0, k < -sympy.Rational(
+    if lowest is None:
+        return None
+    return Condition(sympy.And(definite, _signed(lowest) > 0, k < -sympy.Rational(
         len(variables), 2)), "inferred", "f = B**k with B quadratic is integrable iff B's "
         "quadratic part is positive definite, B > 0 and k < -d/2")
 
