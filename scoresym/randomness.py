@@ -39,12 +39,13 @@ def generator(seed) -> numpy.random.Generator:
 
 def independent_seeds(seed, k: int) -> list:
     """k independent child seeds of ``seed`` (SeedSequence.spawn); a Generator passes its own
-    spawned generators. Each is accepted wherever a seed is.
+    spawned generators and a SeedSequence its children. Each is accepted wherever a seed is,
+    so streams nest: ``independent_seeds(independent_seeds(0, 2)[0], 3)``.
 
-    >>> len(independent_seeds(3, 4))
+    >>> len(independent_seeds(independent_seeds(3, 2)[0], 4))
     4
     """
-    if isinstance(seed, numpy.random.Generator):
+    if isinstance(seed, (numpy.random.Generator, numpy.random.SeedSequence)):
         return seed.spawn(k)
     generator(seed)  # validates
     return numpy.random.SeedSequence(seed).spawn(k)
