@@ -9,7 +9,7 @@
 True
 """
 
-from . import checks, zoo
+from . import checks, langevin, nets, zoo
 from .budget import BUDGETS, budgets
 from .checks import (
                      CheckResult,
@@ -22,7 +22,15 @@ from .checks import (
 from .derive import Derivation, Step, derive
 from .errors import ScoresymInputError
 from .estimate import FitResult, fit, maximum_likelihood
-from .losses import dsm_loss, esm_loss, loss_gradient, ssm_loss
+from .losses import (
+    ScoreField,
+    dsm_loss,
+    esm_loss,
+    geometric_sigmas,
+    loss_gradient,
+    ncsn_loss,
+    ssm_loss,
+)
 from .model import Model
 from .symbolic.conditions import boundary_conditions
 
@@ -32,4 +40,5 @@ __all__ = ["BUDGETS", "CheckResult", "Derivation", "FitResult", "Model", "Step",
            "boundary_conditions", "budgets", "derive", "fit",
            "maximum_likelihood", "ScoresymInputError", "check_autodiff", "check_boundary",
            "check_finite_differences", "check_fisher", "check_stein", "checks", "dsm_loss",
-           "esm_loss", "loss_gradient", "ssm_loss", "zoo", "__version__"]
+           "esm_loss", "loss_gradient", "ssm_loss", "zoo", "__version__", "ScoreField",
+           "geometric_sigmas", "langevin", "ncsn_loss", "nets"]

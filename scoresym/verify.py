@@ -178,7 +178,7 @@ def plan(builtins: list, suite: Suite, whole: bool) -> list:
             for check in CHECKS.values() if check.plan
             for planned in check.plan(Subject(builtin, suite))]
     if whole:
-        rows += [("(matrix)", planned) for check in CHECKS.values() if check.plan_once
+        rows += [(check.once_subject, planned) for check in CHECKS.values() if check.plan_once
                  for planned in check.plan_once(suite)]
     return rows
 

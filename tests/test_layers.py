@@ -19,7 +19,7 @@ LAYERS = [
     ["matrix_model", "model"],
     ["numerics"],
     ["zoo", "losses"],
-    ["estimate", "matrix_fit", "weights"],
+    ["estimate", "matrix_fit", "weights", "nets", "langevin"],
     ["checks"],
     ["derive"],
     ["verify"],

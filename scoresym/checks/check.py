@@ -55,6 +55,7 @@ class Check:
     plan: Callable | None = None          # Subject -> [Planned]
     plan_once: Callable | None = None     # Suite -> [Planned]
     command_line: Callable | None = None  # (model, params, CommandLine) -> CheckResult
+    once_subject: str = "(matrix)"        # what the plan_once rows are about, in the model column
 
 
 @dataclass(frozen=True)
