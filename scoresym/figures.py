@@ -25,12 +25,13 @@ import scipy.optimize
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
-from . import zoo
+from . import nets, zoo
 from .checks.fisher import check_fisher
+from .checks.langevin import MIXTURE, check_mode_weight, check_two_sample, langevin_draws
 from .checks.stein import stein_sides
 from .estimate import fit
-from .losses import dsm_loss, loss_gradient, ssm_loss
-from .numerics.ad import hessian_trace
+from .langevin import LADDER
+from .losses import dsm_loss, esm_loss, geometric_sigmas, loss_gradient, ncsn_loss, ssm_loss
 from .outputs import atomic_file, output_folder
 from .symbolic.fields import vector_field
 
@@ -62,63 +63,29 @@ def style():
         yield
 
 
-# --- a small score network on autograd ------------------------------------------------------------
-
-def init_mlp(sizes, rng) -> list:
-    """Weights of an MLP with the given layer sizes (scaled Gaussian initialization)."""
-    return [(rng.standard_normal((m, n)) / np.sqrt(m), np.zeros(n))
-            for m, n in zip(sizes[:-1], sizes[1:])]
-
-
-def mlp(params, X):
-    """The network's output: SiLU hidden layers, linear output (a score: same size as x)."""
-    for W, b in params[:-1]:
-        Z = anp.dot(X, W) + b
-        X = Z / (1.0 + anp.exp(-Z))
-    W, b = params[-1]
-    return anp.dot(X, W) + b
-
-
-def _esm_network_loss(params, X):
-    """1/2 ||s||^2 + tr grad s of the network's score, the trace exact (d backward passes)."""
-    trace = hessian_trace(lambda Y: mlp(params, Y), X, X.shape[1])
-    return anp.mean(0.5 * anp.sum(mlp(params, X) ** 2, axis=1) + trace)
-
-
-def _dsm_network_loss(params, X, eps, sigma):
-    return anp.mean(0.5 * anp.sum((mlp(params, X + sigma * eps) + eps / sigma) ** 2, axis=1))
-
+# --- a small score network (scoresym.nets) ------------------------------------------------------
 
 def train_score_network(X, loss: str = "dsm", sigma: float = 0.3, steps: int = 1500,
-                        batch: int = 256, seed=0, width: int = 64) -> dict:
-    """Train an MLP score network on data X by ESM or DSM with Adam; returns the weights, the
-    wall time and the loss curve."""
-    from autograd.misc.optimizers import adam
-
-    rng = np.random.default_rng(seed)
-    params = init_mlp([X.shape[1], width, width, X.shape[1]], rng)
-    curve = []
-
-    def objective(p, step):
-        idx = rng.integers(0, len(X), size=batch)
-        if loss == "esm":
-            return _esm_network_loss(p, X[idx])
-        return _dsm_network_loss(p, X[idx], rng.standard_normal((batch, X.shape[1])), sigma)
-
-    def record(p, step, g):
-        if step % 50 == 0:
-            curve.append(float(objective(p, step)))
-
-    start = time.perf_counter()
-    params = adam(autograd.grad(objective), params, step_size=3e-3, num_iters=steps,
-                  callback=record)
-    return {"params": params, "seconds": time.perf_counter() - start, "curve": curve}
+                        batch: int = 256, seed=0, width: int = 64) -> nets.TrainResult:
+    """Train a d-width-width-d SiLU MLP score network on data X by ESM (exact trace) or DSM at
+    ``sigma`` with :func:`scoresym.nets.train` (Adam, step 3e-3, minibatches of ``batch``)."""
+    field = nets.score_network()
+    if loss == "esm":
+        def objective(p, rows, rng):
+            return esm_loss(field, rows, params=p)
+    else:
+        def objective(p, rows, rng):
+            return dsm_loss(field, rows, sigma, seed=rng, params=p)
+    d = X.shape[1]
+    start = nets.init(seed, [d, width, width, d], scale="normal")
+    return nets.train(objective, start, X, steps=steps, step_size=3e-3, batch_size=batch,
+                      seed=seed)
 
 
 def network_fisher(params, builtin, X) -> float:
     """1/2 E ||s_net - s_true||^2 over the points X (samples from the data)."""
     true = builtin.model.compiled().score(X, **builtin.truth)
-    return float(0.5 * np.mean(np.sum((mlp(params, X) - true) ** 2, axis=1)))
+    return float(0.5 * np.mean(np.sum((nets.apply(params, X) - true) ** 2, axis=1)))
 
 
 # --- the figures ----------------------------------------------------------------------------------
@@ -158,8 +125,8 @@ def score_field(trained=None, seed=0, quick: bool = False):
         axes = fig.subplots(1, 2)
         _quiver(axes[0], b, lambda P: score(P, **b.truth),
                 r"symbolic score $\nabla_x \log p(x)$")
-        fisher = network_fisher(trained["params"], b, b.sample(4000, seed=seed + 1))
-        _quiver(axes[1], b, lambda P: mlp(trained["params"], P),
+        fisher = network_fisher(trained.params, b, b.sample(4000, seed=seed + 1))
+        _quiver(axes[1], b, lambda P: nets.apply(trained.params, P),
                 rf"DSM-trained MLP, $\sigma = 0.3$ (Fisher div. {fisher:.3f})")
     return fig
 
@@ -377,20 +344,103 @@ def esm_against_dsm(trained=None, seed=0, quick: bool = False):
             "DSM": trained.get("DSM") or train_score_network(X, "dsm", 0.3, steps=steps,
                                                               seed=seed)}
     test = b.sample(4000, seed=seed + 1)
-    fishers = {k: network_fisher(v["params"], b, test) for k, v in runs.items()}
+    fishers = {k: network_fisher(v.params, b, test) for k, v in runs.items()}
     with style():
         fig = new_figure(figsize=(7.0, 5.2))
         grid = fig.add_gridspec(2, 2)
         t, f = fig.add_subplot(grid[0, 0]), fig.add_subplot(grid[0, 1])
-        t.bar(list(runs), [v["seconds"] for v in runs.values()], color=PALETTE[:2])
+        t.bar(list(runs), [v.seconds for v in runs.values()], color=PALETTE[:2])
         t.set(ylabel="training time (s, this machine)", title=f"{steps} Adam steps")
         f.bar(list(runs), [fishers[k] for k in runs], color=PALETTE[:2])
         f.set(ylabel=r"$\frac{1}{2}\mathbb{E}\,\|s_{net} - \nabla \log p\|^2$",
               title="Fisher divergence to the true score")
         for k, (name, run) in enumerate(runs.items()):
             ax = fig.add_subplot(grid[1, k])
-            _quiver(ax, b, lambda P, r=run: mlp(r["params"], P), f"learned by {name}")
+            _quiver(ax, b, lambda P, r=run: nets.apply(r.params, P), f"learned by {name}")
     return fig, runs
+
+
+def train_ncsn_network(X, sigmas, steps: int = 3000, batch: int = 256, seed=0,
+                       width: int = 64) -> nets.TrainResult:
+    """A noise-conditional MLP (input [x, log sigma], output / sigma; SiLU, two hidden layers of
+    ``width``) trained on X by :func:`scoresym.ncsn_loss` over the ladder ``sigmas``."""
+    field = nets.conditional_score_network()
+
+    def objective(p, rows, rng):
+        return ncsn_loss(field, rows, sigmas, params=p, seed=rng)
+    d = X.shape[1]
+    return nets.train(objective, nets.init(seed, [d + 1, width, width, d]), X, steps=steps,
+                      step_size=3e-3, batch_size=batch, seed=seed)
+
+
+def langevin_samples(trained=None, seed=0, quick: bool = False):
+    """Annealed Langevin dynamics on the 0.2/0.8 mixture of the package's checks (ladder 5 ->
+    0.5, 20 levels, 100 steps each, step 0.05): exact draws of the mixture noised by the last
+    level, the chain run with the symbolic noised score, and the chain run with a
+    noise-conditional MLP trained by NCSN on draws of the mixture. Each title gives the first
+    component's weight (mean posterior responsibility +- its standard error; exact 0.2) and the
+    MMD two-sample p-value against the exact draws. Returns the figure and the training run."""
+    n, data, steps = (1000, 2000, 300) if quick else (4000, 10_000, 3000)
+    sigmas = geometric_sigmas(LADDER["largest"], LADDER["smallest"], LADDER["levels"])
+    trained = trained or train_ncsn_network(MIXTURE.sample(data, seed=seed), sigmas, steps,
+                                            seed=seed)
+    sigma = float(sigmas[-1])
+    panels = {rf"exact draws, $\sigma_L = {sigma:g}$": MIXTURE.sample(n, seed=seed + 1,
+                                                                       sigma=sigma),
+              "Langevin, symbolic score": langevin_draws(n=n, seed=seed + 2)["X"],
+              "Langevin, NCSN network": langevin_draws(
+                  score=nets.conditional_score_network(), params=trained.params, n=n,
+                  seed=seed + 2)["X"]}
+    with style():
+        fig = new_figure(figsize=(7.2, 2.9))
+        axes = fig.subplots(1, 3, sharex=True, sharey=True)
+        for ax, (title, X) in zip(axes, panels.items()):
+            weight = check_mode_weight(MIXTURE, X, sigma)
+            mmd = check_two_sample(MIXTURE, X[:2000], sigma, seed=seed + 3)
+            ax.scatter(X[:, 0], X[:, 1], s=1.5, alpha=0.4, color=PALETTE[0], linewidths=0)
+            ax.plot(*MIXTURE.means.T, "x", color=PALETTE[1], markersize=6)
+            ax.set(xlim=(-6, 6), ylim=(-5, 5.5), aspect="equal", xlabel="$x_1$")
+            ax.set_title(f"{title}\n$w_1$ = {weight.lhs:.3f} $\\pm$ {weight.stderr:.3f}, "
+                         f"MMD p = {mmd.details['p_value']:.2f}", fontsize=8)
+        axes[0].set_ylabel("$x_2$")
+        fig.suptitle(f"annealed Langevin, {len(sigmas)} levels {sigmas[0]:g} to {sigma:g}, "
+                     f"{LADDER['steps_per_level']} steps each; exact $w_1$ = 0.2; network: "
+                     f"{steps} Adam steps of NCSN", fontsize=8)
+    return fig, trained
+
+
+def esm_ssm_cost(seed=0, quick: bool = False, dims=(2, 8, 32, 128), width: int = 128,
+                 n: int = 128):
+    """Seed 001's point: the time of one loss-and-gradient of a d-width-width-d SiLU score
+    network on a batch of n points, by ESM (exact trace: d backward passes) against SSM (one
+    projection: one pass) and DSM, as d grows. Best of 3 runs (1 with ``quick``), this
+    machine's wall clock."""
+    rng = np.random.default_rng(seed)
+    field = nets.score_network()
+    losses = {"ESM (exact trace)": ("esm", {}), "SSM (M = 1)": ("ssm", {"seed": seed}),
+              "DSM": ("dsm", {"sigma": 0.1, "seed": seed})}
+    seconds = {name: [] for name in losses}
+    for d in dims:
+        params = nets.init(seed, [d, width, width, d])
+        X = rng.standard_normal((n, d))
+        for name, (loss, options) in losses.items():
+            best = np.inf
+            for _ in range(1 if quick else 3):
+                start = time.perf_counter()
+                loss_gradient(loss, field, X, params, **options)
+                best = min(best, time.perf_counter() - start)
+            seconds[name].append(best)
+    with style():
+        fig = new_figure(figsize=(4.2, 3.0))
+        ax = fig.subplots()
+        for k, (name, values) in enumerate(seconds.items()):
+            ax.plot(dims, values, "o-", color=PALETTE[k], label=name)
+        ax.set(xscale="log", yscale="log", xlabel="dimension $d$",
+               ylabel="seconds per loss and gradient",
+               title=f"MLP {width}-{width}, batch of {n}")
+        ax.set_xticks(list(dims), [str(d) for d in dims])
+        ax.legend(frameon=False)
+    return fig, seconds
 
 
 def stein_running_means(n: int = 20_000, seed=0):
@@ -451,4 +501,6 @@ def write_all(folder, quick: bool = False, seed=0) -> list:
     paths += save(dsm_gradient_limit(seed=seed, quick=quick), folder, "dsm_gradient_limit")
     paths += save(stein_running_means(n=2000 if quick else 20_000, seed=seed), folder,
                   "stein_running_means")
+    paths += save(langevin_samples(seed=seed, quick=quick)[0], folder, "langevin_samples")
+    paths += save(esm_ssm_cost(seed=seed, quick=quick)[0], folder, "esm_ssm_cost")
     return paths

@@ -9,7 +9,8 @@ from PIL import Image
 from scoresym import cli, figures
 
 EXPECTED = ["esm_vs_dsm", "score_field", "hyvarinen_terms", "dsm_noise_levels",
-            "ssm_projections", "dsm_gradient_limit", "stein_running_means"]
+            "ssm_projections", "dsm_gradient_limit", "stein_running_means", "langevin_samples",
+            "esm_ssm_cost"]
 
 
 @pytest.fixture(scope="module")
@@ -62,3 +63,10 @@ def test_dsm_gradient_gap_shrinks_like_sigma_squared():
     small, smaller = (np.linalg.norm(figures.dsm_gradient_gap(b, X, s, order=10))
                       for s in (0.05, 0.025))
     assert smaller / small == pytest.approx(0.25, rel=0.1)
+
+
+def test_the_cost_figure_times_each_loss_at_each_dimension():
+    fig, seconds = figures.esm_ssm_cost(quick=True, dims=(2, 4), width=8, n=16)
+    assert set(seconds) == {"ESM (exact trace)", "SSM (M = 1)", "DSM"}
+    assert all(len(v) == 2 and min(v) > 0 for v in seconds.values())
+    assert [line.get_label() for line in fig.axes[0].get_lines()] == list(seconds)
