@@ -13,7 +13,7 @@ the Hyvarinen integrand (score and Laplacian), to compile it, its evaluation tim
 against the same formula by hand in NumPy (CPU time, best of 3), and the peak memory of one
 evaluation in units of an n x d array of floats (tracemalloc).
 
-Run: python benchmarks/plain_path.py                  (d = 5, 10, 20; n = 1e5; ~10 minutes)
+Run: python benchmarks/plain_path.py                  (d = 5, 10, 20; n = 1e5; ~2 minutes)
      python benchmarks/plain_path.py --dims 5 --families ICA --out DIR
 """
 
