@@ -380,7 +380,8 @@ TRUTH = G1.truth
 SIGMA_MODEL = Model.from_string("-x**2/(2*sigma)", "x", "sigma", kind="log", positive="sigma")
 
 BAD_INPUT = [
-    (lambda: esm_loss("x**2", X1, **TRUTH), "logp must be a scoresym.Model, a scoresym.ScoreField or a callable"),
+    (lambda: esm_loss("x**2", X1, **TRUTH),
+     "logp must be a scoresym.Model, a scoresym.ScoreField or a callable"),
     (lambda: esm_loss(3.0, X1), "got float"),
     (lambda: esm_loss(lambda X: anp.sum(X), X1), "log-densities of shape (n,)"),
     (lambda: dsm_loss(G1.model, X1, 0.0, **TRUTH), "sigma must be a positive finite number"),
