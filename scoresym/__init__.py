@@ -22,6 +22,7 @@ from .checks import (
 from .derive import Derivation, Step, derive
 from .errors import ScoresymInputError
 from .estimate import FitResult, fit, maximum_likelihood
+from .ksd import KSDTest, ksd, ksd_test
 from .losses import (
     ScoreField,
     dsm_loss,
@@ -41,4 +42,4 @@ __all__ = ["BUDGETS", "CheckResult", "Derivation", "FitResult", "Model", "Step",
            "maximum_likelihood", "ScoresymInputError", "check_autodiff", "check_boundary",
            "check_finite_differences", "check_fisher", "check_stein", "checks", "dsm_loss",
            "esm_loss", "loss_gradient", "ssm_loss", "zoo", "__version__", "ScoreField",
-           "geometric_sigmas", "langevin", "ncsn_loss", "nets"]
+           "geometric_sigmas", "langevin", "ncsn_loss", "nets", "KSDTest", "ksd", "ksd_test"]

@@ -19,7 +19,7 @@ LAYERS = [
     ["matrix_model", "model"],
     ["numerics"],
     ["zoo", "losses"],
-    ["estimate", "matrix_fit", "weights", "nets", "langevin"],
+    ["estimate", "matrix_fit", "weights", "nets", "langevin", "ksd"],
     ["checks"],
     ["derive"],
     ["verify"],
