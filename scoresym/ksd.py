@@ -22,6 +22,7 @@ import time
 from dataclasses import dataclass, field
 
 import numpy as np
+import sympy
 
 from .codegen.functions import as_points, positive_int
 from .errors import ScoresymInputError
@@ -30,6 +31,9 @@ from .model import Model
 from .numerics.stein_kernel import BLOCK, IMQ, RBF, stein_statistics
 from .numerics.two_sample import median_bandwidth
 from .randomness import generator
+from .symbolic.asymptotics import integrable
+from .symbolic.boundary import exact_values
+from .symbolic.conditions import field_products, vanishes_at
 
 KERNELS = {"imq": IMQ, "rbf": RBF}
 
@@ -48,6 +52,7 @@ class KSDTest:
     n_bootstrap: int
     null: np.ndarray = field(repr=False)
     seconds: float = 0.0
+    critical: float = math.inf  # reject exactly when statistic > critical
 
     @property
     def ok(self) -> bool:
@@ -129,7 +134,22 @@ def ksd_test(model, params, X, kernel="imq", n_bootstrap: int = 500, alpha: floa
     u, _, null = stein_statistics(k, X, S, weights, block=positive_int("block", block))
     p_value = (1 + int(np.sum(null >= u))) / (1 + n_bootstrap)
     return KSDTest(float(u), float(p_value), alpha, bool(p_value <= alpha), str(k), len(X),
-                   n_bootstrap, null, time.perf_counter() - start)
+                   n_bootstrap, null, time.perf_counter() - start,
+                   critical_value(null, alpha))
+
+
+def critical_value(null: np.ndarray, alpha: float) -> float:
+    """The bootstrap value c with p <= alpha exactly when the statistic exceeds c: with
+    m = floor(alpha (B + 1)) - 1, p <= alpha iff at most m replicates reach the statistic, iff
+    it exceeds the (m + 1)-th largest (inf when B is too small to ever reject).
+
+    >>> critical_value(np.arange(19.0), 0.1)        # m = 1: above the second largest, 17
+    17.0
+    """
+    m = math.floor(alpha * (len(null) + 1) + 1e-9) - 1
+    if m < 0 or m >= len(null):
+        return math.inf
+    return float(np.sort(null)[::-1][m])
 
 
 def _points_and_scores(model, params, X) -> tuple:
@@ -140,6 +160,8 @@ def _points_and_scores(model, params, X) -> tuple:
                                      f"{type(params).__name__}")
         X = as_points(X, model.dim)
         if isinstance(model, Model):
+            model.require_conditions(params, f"the parameter values {_shown(params)}")
+            _require_density_vanishing_at_edges(model, params)
             S = model.lambdify().score(X, **params)
         else:
             S = model.score(X, **params)
@@ -161,6 +183,52 @@ def _points_and_scores(model, params, X) -> tuple:
         raise ScoresymInputError(f"the score is not finite at row {bad[0]} of X "
                                  f"({X[bad[0]].tolist()}): the KSD needs it at every point")
     return X, S
+
+
+def _require_density_vanishing_at_edges(model: Model, params: dict) -> None:
+    """On a domain with a finite edge, Stein's identity with g = k(x, .) needs f k -> 0 there
+    (k is bounded and positive): refuse a model whose f does not vanish at an edge (the
+    exponential density at 0), where the test would reject the true model."""
+    if all(math.isinf(lo) and math.isinf(hi) for lo, hi in model.bounds):
+        return
+    verdict = vanishes_at(model, params, field_products(model, [1] * model.dim))
+    if verdict is not True:
+        why = "does not vanish" if verdict is False else "could not be shown to vanish"
+        raise ScoresymInputError(
+            f"the kernel Stein discrepancy needs f to vanish at the edges of the domain (its "
+            f"Stein identity integrates f k by parts); here f {why} at an edge at "
+            f"{_shown(params)}, so the test would reject even the true model")
+    _require_square_integrable_score(model, params)
+
+
+def _require_square_integrable_score(model: Model, params: dict) -> None:
+    """E_p |s_i|^2 < oo near every finite edge (f s_i^2 integrable there, by the edge
+    asymptotics at these values): u_p(x, x) = k(x, x) |s(x)|^2 + ... must have a finite mean
+    for the statistic to converge and the wild bootstrap to hold its level (a Gamma with shape
+    k <= 2 has s ~ (k - 1)/x at 0: rejected 30% of the time at its own truth)."""
+    values = exact_values(model, params)
+    log_f = model.log_density.xreplace(values)
+    for variable, s in zip(model.variables, model.score):
+        s = sympy.sympify(s).xreplace(values)
+        if s == 0:
+            continue
+        lo, hi = model.domain[variable]
+        for edge, direction in ((lo, "+"), (hi, "-")):
+            if edge in (-sympy.oo, sympy.oo):
+                continue
+            verdict = integrable(log_f + sympy.log(s**2), variable, edge, direction)
+            if verdict is not sympy.true:
+                why = "is not" if verdict is sympy.false else "could not be shown to be"
+                raise ScoresymInputError(
+                    f"the kernel Stein discrepancy needs E|s|^2 finite; f s^2 {why} integrable "
+                    f"as {variable} -> {edge} at {_shown(params)} (the score grows too fast "
+                    f"there), so the statistic's variance is infinite and the test's level "
+                    f"does not hold")
+
+
+def _shown(params: dict) -> str:
+    return ", ".join(f"{k}={v:g}" if isinstance(v, (int, float)) else f"{k}=..."
+                     for k, v in params.items())
 
 
 def _number(name: str, value) -> float:

@@ -114,7 +114,7 @@ def test_check_stein_exits_one_where_a_side_is_proven_infinite(capsys):
 
 
 def test_every_subcommand_has_help_with_an_example():
-    for command in ("verify", "derive", "check", "fit", "figures"):
+    for command in ("verify", "derive", "check", "fit", "gof", "figures"):
         run = subprocess.run([sys.executable, "-m", "scoresym.cli", command, "--help"],
                              capture_output=True, text=True)
         assert run.returncode == 0 and "Example" in run.stdout, command

@@ -20,6 +20,7 @@ from . import (
                fisher,
                fit_recovery,
                hutchinson,
+               ksd,
                langevin,
                ssm_esm,
                stein,
@@ -34,6 +35,7 @@ from .finite_differences import check_finite_differences
 from .fisher import check_fisher
 from .fit_recovery import check_fit_recovery
 from .hutchinson import check_hutchinson, hutchinson_variance
+from .ksd import check_ksd
 from .langevin import check_annealed_langevin
 from .ssm_esm import check_ssm_esm
 from .stein import check_stein
@@ -41,11 +43,12 @@ from .trace_variance import check_trace_variance
 
 #: The registry's entries, in the order of the suite's rows: one module per check.
 MODULES = (finite_differences, autodiff, stein, boundary, fisher, ssm_esm, trace_variance,
-           dsm_limit, fit_recovery, dsm_variance, hutchinson, langevin)
+           dsm_limit, fit_recovery, dsm_variance, ksd, hutchinson, langevin)
 CHECKS = {module.CHECK.name: module.CHECK for module in MODULES}
 
 __all__ = ["CHECKS", "Check", "CheckResult", "CommandLine", "Planned", "Subject", "Suite",
            "check_annealed_langevin", "check_autodiff", "check_boundary",
            "check_dsm_gaussian_variance", "check_dsm_limit",
            "check_finite_differences", "check_fisher", "check_fit_recovery", "check_hutchinson",
+           "check_ksd",
            "check_ssm_esm", "check_stein", "check_trace_variance", "hutchinson_variance"]
