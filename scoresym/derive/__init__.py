@@ -12,26 +12,26 @@ the docs read it. A new identity is one module plus its entry in ``MODULES``.
 >>> all(r.ok for r in d.check({"mu": 0.5, "s2": 2.0}))
 True
 >>> list(IDENTITIES)
-['hyvarinen', 'stein', 'dsm', 'ssm']
+['hyvarinen', 'stein', 'dsm', 'ssm', 'ksd']
 """
 
 from __future__ import annotations
 
 from ..errors import ScoresymInputError
-from . import dsm, hyvarinen, ssm, stein
+from . import dsm, hyvarinen, ksd, ssm, stein
 from .derivation import Derivation, Step
 from .identity import Identity
 
 #: The registry's entries: one module per identity, each defining IDENTITY.
-MODULES = (hyvarinen, stein, dsm, ssm)
+MODULES = (hyvarinen, stein, dsm, ssm, ksd)
 IDENTITIES = {module.IDENTITY.name: module.IDENTITY for module in MODULES}
 
 
 def derive(model, identity: str = "hyvarinen", test_function=None, weight=None) -> Derivation:
     """The derivation of ``identity`` for ``model`` (see ``IDENTITIES``): "hyvarinen"
     (integration by parts, seeds 002 and 003; with ``weight``, generalized score matching),
-    "stein" (with ``test_function``, default g_i = x_i + x_i^2), "dsm" (check with ``sigma=``)
-    or "ssm"."""
+    "stein" (with ``test_function``, default g_i = x_i + x_i^2), "dsm" (check with ``sigma=``),
+    "ssm" or "ksd" (the kernel Stein discrepancy from Stein's identity)."""
     if identity not in IDENTITIES:
         raise ScoresymInputError(f"identity must be one of {', '.join(IDENTITIES)}, "
                                  f"got {identity!r}")
