@@ -10,7 +10,7 @@ from scoresym import cli, figures
 
 EXPECTED = ["esm_vs_dsm", "score_field", "hyvarinen_terms", "dsm_noise_levels",
             "ssm_projections", "dsm_gradient_limit", "stein_running_means", "langevin_samples",
-            "esm_ssm_cost"]
+            "esm_ssm_cost", "stein_witness"]
 
 
 @pytest.fixture(scope="module")
