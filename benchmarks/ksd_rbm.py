@@ -25,7 +25,7 @@ the RBF equals kgof's statistic / n.
 Most of the time is the Gibbs sampling (2000 burn-in sweeps of n chains per data set, as in
 kgof) and kgof's O(n^2 d) Stein kernel; the replications run in parallel processes.
 
-Run: python benchmarks/ksd_rbm.py                       (R = 40, n = 1000; ~6 minutes on 2 idle
+Run: python benchmarks/ksd_rbm.py                       (R = 40, n = 1000; ~7 minutes on 2 idle
                                                         cores: ~4 s of CPU per data set)
      python benchmarks/ksd_rbm.py --reps 200 --out DIR  (kgof's R; writes DIR/ksd_rbm.md)
      python benchmarks/ksd_rbm.py --reps 4 --n 300      (a quick trial)
@@ -48,11 +48,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from report import machine, publish  # noqa: E402
 
 import scoresym as ss  # noqa: E402
+from scoresym.outputs import atomic_file, output_folder  # noqa: E402
 
 # ---- the settings of kgof/ex/ex2_prob_params.py ------------------------------------------------
 DX, DH = 50, 40             # gaussbern_rbm_probs(..., dx=50, dh=40): problem 'gbrbm_dx50_dh40'
 KGOF_STDS = [0, 0.01, 0.02, 0.04, 0.06]    # gb_rbm_dx50_dh40_stds; problem i has seed 1000 + i
-STDS = [0, 0.02, 0.04, 0.06]               # the ones run here (their kgof seeds: 1000, 1002-4)
+STDS = [0, 0.01, 0.02, 0.04, 0.06]         # kgof's list for dh = 40 (seeds 1000-1004)
 ALPHA = 0.05                # alpha
 SAMPLE_SIZE = 1000          # sample_size
 BURNIN = 2000               # data.DSGaussBernRBM(B_perturb, b, c, burnin=2000)
@@ -323,6 +324,31 @@ def rate(k: int, total: int) -> str:
     return f"{100 * q:.1f} ± {100 * math.sqrt(q * (1 - q) / total):.1f}"
 
 
+def plot(results: list, path) -> None:
+    """Rejection rate against sigma_per for the three tests, +-2 binomial standard errors."""
+    import matplotlib.pyplot as plt
+
+    from scoresym.figures import style
+
+    names = ["kgof port (Gauss kernel, V-stat)", "scoresym, same RBF (U-stat)", "scoresym, IMQ"]
+    with style():
+        fig, ax = plt.subplots(figsize=(4.2, 3.0), constrained_layout=True)
+        for j, (name, marker) in enumerate(zip(names, "os^")):
+            rates = []
+            for std in STDS:
+                rows = [x for x in results if x["std"] == std]
+                rates.append(np.mean([x["reject"][j] for x in rows]))
+            rates = np.array(rates)
+            se = np.sqrt(rates * (1 - rates) / max(1, len(results) // len(STDS)))
+            ax.errorbar(STDS, rates, yerr=2 * se, marker=marker, capsize=2, label=name)
+        ax.axhline(ALPHA, color="0.5", linestyle=":", linewidth=1)
+        ax.set(xlabel=r"perturbation $\sigma_{per}$ of $B$", ylabel="rejection rate",
+               title="Gauss-Bernoulli RBM, d = 50, n = 1000", ylim=(-0.03, 1.03))
+        ax.legend(frameon=False, loc="lower right")
+        fig.savefig(path)
+        plt.close(fig)
+
+
 def report(results: list, args, seconds: float, checked: str) -> str:
     names = ["kgof port: KSD, Gauss kernel (V-stat)", "scoresym: RBF, same width (U-stat)",
              "scoresym: IMQ c = 1, beta = -1/2"]
@@ -354,7 +380,7 @@ def report(results: list, args, seconds: float, checked: str) -> str:
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--reps", type=int, default=40,
-                        help="replications per sigma_per (kgof: 200; default 40 for ~6 min)")
+                        help="replications per sigma_per (kgof: 200; default 40 for ~7 min)")
     parser.add_argument("--n", type=int, default=SAMPLE_SIZE, help="points per data set")
     parser.add_argument("--bootstrap", type=int, default=N_SIMULATE,
                         help="wild-bootstrap draws per test (kgof: 1000)")
@@ -379,6 +405,9 @@ def main(argv=None) -> int:
     else:
         results = [replication(task) for task in tasks]
     publish(report(results, args, time.perf_counter() - start, checked), args.out, "ksd_rbm.md")
+    if args.out:
+        with atomic_file(output_folder(args.out), "ksd_rbm.png") as tmp:
+            plot(results, tmp)
     return 0
 
 
