@@ -227,7 +227,7 @@ _TEX_SYMBOLS = {
     "δ": r"\delta", "Σ": r"\sum", "∇": r"\nabla", "ᵀ": r"^{\top}", "‖": r"\|", "²": "^2",
     "·": r"\cdot", "√": r"\surd", "≠": r"\neq", "≤": r"\leq", "≥": r"\geq", "±": r"\pm",
     "∫": r"\int", "∂": r"\partial", "→": r"\to", "∞": r"\infty", "½": r"\tfrac12", "ₓ": "_x",
-    "≈": r"\approx",
+    "≈": r"\approx", "⟨": r"\langle", "⟩": r"\rangle", "∼": r"\sim",
 }
 
 
