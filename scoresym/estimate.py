@@ -82,6 +82,28 @@ class FitResult:
     gradient_norm: float = float("nan")   # ||mean gradient in theta|| at the estimate
     min_eigenvalue: float = float("nan")  # smallest eigenvalue of the mean Hessian in theta
 
+    def _repr_html_(self) -> str:
+        """Jupyter's display: the summary's header lines, then a table of the parameters."""
+        import html
+
+        lines = self.summary().splitlines()
+        header = [line for line in lines if not line.startswith(tuple(self.params))
+                  and not line.startswith("param ")]
+        rows = []
+        for name, value in self.params.items():
+            if name in self.fixed:
+                cells = [f"{value:.6g}", "(fixed)", ""]
+            else:
+                lo, hi = self.interval(name)
+                cells = [f"{value:.6g}", f"{self.stderr[name]:.4g}", f"[{lo:.6g}, {hi:.6g}]"]
+            rows.append("<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in
+                                         [name, *cells]) + "</tr>")
+        colour = "#1b7837" if self.converged else "#b2182b"
+        return (f"<div><div style='color:{colour}'>"
+                + "<br>".join(html.escape(line) for line in header) + "</div><table><tr>"
+                "<th>param</th><th>estimate</th><th>stderr</th><th>95% interval</th></tr>"
+                + "".join(rows) + "</table></div>")
+
     def interval(self, name: str, level: float = 0.95) -> tuple:
         """The Wald interval estimate +- z stderr."""
         from scipy.special import ndtri

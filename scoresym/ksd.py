@@ -61,6 +61,14 @@ class KSDTest:
     def __bool__(self) -> bool:
         return self.ok
 
+    def _repr_html_(self) -> str:
+        """Jupyter's display: the verdict in colour and the one-line summary."""
+        import html
+
+        colour = "#b2182b" if self.reject else "#1b7837"
+        return (f"<div><b style='color:{colour}'>{'rejected' if self.reject else 'not rejected'}"
+                f"</b> <code>{html.escape(str(self))}</code></div>")
+
     def __str__(self) -> str:
         verdict = "rejected" if self.reject else "not rejected"
         return (f"KSD test ({self.kernel}, n = {self.n}): KSD^2 (U) = {self.statistic:.6g}, "

@@ -392,8 +392,23 @@ class Model:
                 f"params ({params}){where})")
 
     def _repr_latex_(self) -> str:
-        return rf"$\log f({', '.join(sympy.latex(v) for v in self.variables)}) = " \
-               rf"{sympy.latex(self.log_density)}$"
+        """Jupyter's display: log f, its score and its Laplacian, one aligned line each (the
+        score and Laplacian are left out, and said so, past 400 operations each: a display
+        is no place to typeset a page).
+
+        >>> from scoresym import zoo
+        >>> text = zoo.get("gaussian_1d").model._repr_latex_()
+        >>> "nabla_x" in text, "Delta_x" in text, "frac{1}{s_{2}}" in text
+        (True, True, True)
+        """
+        args = ", ".join(sympy.latex(v) for v in self.variables)
+        lines = [rf"\log f({args}) &= {sympy.latex(self.log_density)}"]
+        for label, expr in ((r"\nabla_x \log f", self.score), (r"\Delta_x \log f",
+                                                               self.laplacian)):
+            size = sympy.count_ops(expr)
+            lines.append(rf"{label} &= {sympy.latex(expr)}" if size <= 400 else
+                         rf"{label} &= \text{{({size} operations: not shown)}}")
+        return r"$$\begin{aligned}" + r"\\".join(lines) + r"\end{aligned}$$"
 
 
 def _spread_points(model, n: int):

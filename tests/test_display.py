@@ -1,0 +1,43 @@
+"""Jupyter display of the main objects: a Model in LaTeX (log f, score, Laplacian), a FitResult
+and a KSD test as HTML, each checked against the object's own values (and escaped)."""
+
+import html
+
+import numpy as np
+import sympy
+
+import scoresym as ss
+
+
+def test_a_model_shows_its_log_density_score_and_laplacian_in_latex():
+    m = ss.zoo.get("gaussian_full_3d").model
+    text = m._repr_latex_()
+    assert text.startswith("$$\\begin{aligned}") and text.endswith("\\end{aligned}$$")
+    for expr in (m.log_density, m.score, m.laplacian):
+        assert sympy.latex(expr) in text
+
+
+def test_a_model_too_large_to_typeset_says_so():
+    xs = sympy.symbols("x1:13", real=True)
+    log_f = -sum(sympy.log(sympy.cosh(sum((i + j) * x for j, x in enumerate(xs))))
+                 for i in range(12))
+    text = ss.Model.from_expression(log_f, list(xs), [], kind="log")._repr_latex_()
+    assert "operations: not shown" in text and "\\log f(x_{1}" in text
+
+
+def test_a_fit_shows_its_table_and_verdict_in_html():
+    b = ss.zoo.get("gaussian_1d")
+    r = ss.fit(b.model, b.sample(500, seed=0))
+    page = r._repr_html_()
+    assert page.count("<tr>") == 1 + len(r.params) and "converged = True" in page
+    for name, value in r.params.items():
+        lo, hi = r.interval(name)
+        assert f"<td>{name}</td><td>{value:.6g}</td>" in page and f"{hi:.6g}]" in page
+
+
+def test_a_ksd_test_shows_its_verdict_escaped():
+    b = ss.zoo.get("gaussian_1d")
+    X = np.random.default_rng(0).laplace(0.5, 1.0, (300, 1))
+    result = ss.ksd_test(b.model, b.truth, X, seed=0)
+    page = result._repr_html_()
+    assert ">rejected</b>" in page and html.escape(str(result)) in page
