@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import sympy
 
-from .codegen.functions import as_points, positive_int
+from .codegen.functions import as_points, finite_points, positive_int
 from .errors import ScoresymInputError
 from .matrix_model import MatrixModel
 from .model import Model
@@ -195,14 +195,12 @@ def _points_and_scores(model, params, X) -> tuple:
         X = as_points(X, model.dim)
         if isinstance(model, Model):
             model.require_conditions(params, f"the parameter values {_shown(params)}")
-            _require_density_vanishing_at_edges(model, params)
+            require_stein_identity(model, params)
             S = model.lambdify().score(X, **params)
         else:
             S = model.score(X, **params)
     elif callable(model):
-        X = np.asarray(X, dtype=float)
-        if X.ndim != 2:
-            raise ScoresymInputError(f"X must be an (n, d) array, got shape {X.shape}")
+        X = finite_points(X)
         S = np.asarray(model(X), dtype=float)
         if S.shape != X.shape:
             raise ScoresymInputError(f"the score function must map X of shape {X.shape} to "
@@ -219,10 +217,11 @@ def _points_and_scores(model, params, X) -> tuple:
     return X, S
 
 
-def _require_density_vanishing_at_edges(model: Model, params: dict) -> None:
-    """On a domain with a finite edge, Stein's identity with g = k(x, .) needs f k -> 0 there
-    (k is bounded and positive): refuse a model whose f does not vanish at an edge (the
-    exponential density at 0), where the test would reject the true model."""
+def require_stein_identity(model: Model, params: dict) -> None:
+    """Refuse (ScoresymInputError) a model at values where the KSD's Stein identity fails. On a
+    domain with a finite edge, Stein's identity with g = k(x, .) needs f k -> 0 there (k is
+    bounded and positive), so f must vanish at the edge (the exponential density does not:
+    the test would reject the true model), and E|s|^2 must be finite there."""
     if all(math.isinf(lo) and math.isinf(hi) for lo, hi in model.bounds):
         return
     verdict = vanishes_at(model, params, field_products(model, [1] * model.dim))

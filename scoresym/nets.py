@@ -28,7 +28,7 @@ import numpy as np
 from autograd.misc import flatten
 from autograd.misc.optimizers import adam
 
-from .codegen.functions import positive_int
+from .codegen.functions import finite_points, positive_int
 from .errors import ScoresymInputError
 from .losses import ScoreField, float_leaves, positive_number
 from .randomness import generator, independent_seeds
@@ -169,7 +169,7 @@ def train(loss, params, X, steps: int = 1000, step_size: float = 1e-3, batch_siz
                                  f"{type(loss).__name__}")
     steps = positive_int("steps", steps)
     step_size = positive_number("step_size", step_size)
-    X = _training_data(X)
+    X = finite_points(X)
     batch_size = min(positive_int("batch_size", batch_size), len(X))
     params = float_leaves(params)
     batches, noise = (generator(s) for s in independent_seeds(seed, 2))
@@ -241,15 +241,3 @@ def _sequence(name: str, value) -> list:
     if isinstance(value, (str, bytes)) or not hasattr(value, "__iter__"):
         raise ScoresymInputError(f"{name} must be a sequence of layer widths, got {value!r}")
     return list(value)
-
-
-def _training_data(X) -> np.ndarray:
-    try:
-        X = np.asarray(X, dtype=float)
-    except (TypeError, ValueError):
-        raise ScoresymInputError("X must be an (n, d) array of real numbers") from None
-    if X.ndim != 2 or len(X) == 0:
-        raise ScoresymInputError(f"X must be an (n, d) array with n >= 1, got shape {X.shape}")
-    if not np.all(np.isfinite(X)):
-        raise ScoresymInputError("X holds NaN or inf")
-    return X

@@ -30,7 +30,7 @@ from functools import cached_property
 import numpy
 import sympy
 
-from ..budget import BUDGETS, OverBudget, time_limit
+from ..symbolic.operators import simplified_within_budget as simplified
 from ..symbolic.stable import stable_forms
 from .backends import backend_modules
 from .functions import GeneratedFunction
@@ -124,15 +124,6 @@ def linear_structure(model) -> LinearStructure | None:
 
 
 
-def _simplified(e: sympy.Expr) -> sympy.Expr:
-    """simplify(e) within the budget (sinh/cosh becomes tanh, which does not overflow), else e."""
-    try:
-        with time_limit(BUDGETS.simplify):
-            return sympy.simplify(e)
-    except OverBudget:
-        return e
-
-
 class FastFunction(GeneratedFunction):
     """A compiled operator on the fast path; its public SymPy ``expr`` is derived on first
     access only (it is slow in high d)."""
@@ -164,8 +155,8 @@ class FastModel:
         self._printer_X = Printer({**names, T: "X"})
         g, h = structure.g, structure.h
         # one-variable derivatives: simplify is cheap here (sinh/cosh -> tanh, no overflow)
-        g1, h1 = _simplified(sympy.diff(g, U)), _simplified(sympy.diff(h, T))
-        g2, h2 = _simplified(sympy.diff(g1, U)), _simplified(sympy.diff(h1, T))
+        g1, h1 = simplified(sympy.diff(g, U)), simplified(sympy.diff(h, T))
+        g2, h2 = simplified(sympy.diff(g1, U)), simplified(sympy.diff(h1, T))
         self._pieces = {"g": self._print_U(g), "g1": self._print_U(g1), "g2": self._print_U(g2),
                         "h": self._print_X(h), "h1": self._print_X(h1), "h2": self._print_X(h2),
                         "sum_h": self._sum_X(h), "sum_h2": self._sum_X(h2),

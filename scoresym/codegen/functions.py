@@ -222,6 +222,22 @@ def positive_int(name: str, value, least: int = 1) -> int:
     return int(value)
 
 
+def finite_points(X, what: str = "X", minimum: int = 1) -> numpy.ndarray:
+    """X as an (n, d) float array of finite real numbers with n >= ``minimum`` rows (no 1-D
+    promotion: the caller decides what a vector means), else ScoresymInputError naming it.
+
+    >>> finite_points([[0, 1], [2, 3]]).shape
+    (2, 2)
+    """
+    array = real_array(X, what)
+    if array.ndim != 2 or len(array) < minimum:
+        raise ScoresymInputError(f"{what} must be an (n, d) array with n >= {minimum}, got "
+                                 f"shape {array.shape}")
+    if not numpy.all(numpy.isfinite(array)):
+        raise ScoresymInputError(f"{what} holds NaN or inf")
+    return array
+
+
 def real_array(value, what: str) -> numpy.ndarray:
     """``value`` as a float64 array if it holds real numbers (ints or floats); strings, bools,
     complex numbers and Python objects are refused, naming ``what`` and the kind found.

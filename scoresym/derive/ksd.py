@@ -9,12 +9,12 @@ from __future__ import annotations
 import numpy as np
 import sympy
 
-from ..budget import BUDGETS, OverBudget, time_limit
 from ..checks.ksd import check_ksd
 from ..checks.stein import check_stein
 from ..numerics.result import CheckResult
 from ..numerics.stein_kernel import IMQ, stein_kernel
 from ..symbolic.notation import Notation
+from ..symbolic.operators import simplified_within_budget
 from .claims import GRAD_LOG_P, vector
 from .context import CheckContext
 from .derivation import Derivation, Step
@@ -71,7 +71,7 @@ def derive_ksd(model) -> Derivation:
         Step("The Stein kernel", XI, U_P,
              "Expand the squared norm with ⟨k(x, ·), k(y, ·)⟩ = k(x, y): u_p(x, y) = "
              "s(x)ᵀs(y) k + s(x)ᵀ∇_y k + s(y)ᵀ∇ₓk + tr ∇ₓ∇_y k. For this model, with s = "
-             f"{list(model.score)}: u_p = {_tidy(u)}.",
+             f"{list(model.score)}: u_p = {simplified_within_budget(u)}.",
              claim=_kernel_claim(u, xs, ys)),
         Step("The score of p is that of f", GRAD_LOG_P, vector(model.score),
              "log Z has no x-gradient: the KSD needs no normalizing constant."),
@@ -83,15 +83,6 @@ def derive_ksd(model) -> Derivation:
     return Derivation("The kernel Stein discrepancy", steps, sympy.Eq(KSD2, U_P, evaluate=False),
                       lambda params, **options: CheckContext(model, params, **options),
                       subject=model.log_density)
-
-
-def _tidy(expr: sympy.Expr) -> sympy.Expr:
-    """``simplify(expr)`` within ``BUDGETS.simplify``, else expr as it is."""
-    try:
-        with time_limit(BUDGETS.simplify):
-            return sympy.simplify(expr)
-    except OverBudget:
-        return expr
 
 
 def _stein_claim(k, ys):

@@ -20,6 +20,7 @@ from __future__ import annotations
 import numpy as np
 from scipy.spatial.distance import cdist, pdist
 
+from ..codegen.functions import finite_points, real_array
 from ..errors import ScoresymInputError
 from ..randomness import generator
 
@@ -77,12 +78,6 @@ def _unbiased_mmd2(K: np.ndarray, labels: np.ndarray, n: int) -> np.ndarray:
 
 
 def _sample(name: str, X) -> np.ndarray:
-    try:
-        X = np.asarray(X, dtype=float)
-    except (TypeError, ValueError):
-        raise ScoresymInputError(f"{name} must be an (n, d) array of real numbers") from None
-    if X.ndim == 1:
-        X = X[:, None]
-    if X.ndim != 2 or len(X) < 2 or not np.all(np.isfinite(X)):
-        raise ScoresymInputError(f"{name} must be an (n, d) array of finite numbers with n >= 2")
-    return X
+    """An (n, d) sample with n >= 2 (a vector is n points in d = 1)."""
+    array = real_array(X, name)
+    return finite_points(array[:, None] if array.ndim == 1 else array, name, minimum=2)

@@ -19,6 +19,7 @@ from functools import cached_property
 
 import sympy
 
+from ..budget import BUDGETS, OverBudget, time_limit
 from .derivatives import engine_symbol, from_engine, to_engine
 
 _TIDY_MAX_NODES = 80
@@ -315,3 +316,18 @@ def renamed(exprs: list, shifts: dict, renames: dict) -> tuple:
     mapping = {**renames, **fresh}
     return ([e.xreplace(mapping) for e in exprs],
             {fresh[k]: v.xreplace(renames) for k, v in shifts.items()})
+
+
+def simplified_within_budget(e: sympy.Expr) -> sympy.Expr:
+    """``simplify(e)`` within ``BUDGETS.simplify`` seconds, else e as it is (simplify has no
+    bound of its own on a large expression).
+
+    >>> x = sympy.Symbol("x", real=True)
+    >>> simplified_within_budget(sympy.sinh(x) / sympy.cosh(x))
+    tanh(x)
+    """
+    try:
+        with time_limit(BUDGETS.simplify):
+            return sympy.simplify(e)
+    except OverBudget:
+        return e
