@@ -50,7 +50,12 @@ PROJECTIONS = (1, 2, 4, 8)
 
 def new_figure(**options) -> Figure:
     """A Figure with constrained layout on an Agg canvas: it needs no display and touches no
-    global matplotlib state (pyplot is never imported, the backend never switched)."""
+    global matplotlib state (pyplot is never imported, the backend never switched).
+
+    >>> fig = new_figure(figsize=(2, 2))
+    >>> type(fig.canvas).__name__, type(fig.get_layout_engine()).__name__, fig.axes
+    ('FigureCanvasAgg', 'ConstrainedLayoutEngine', [])
+    """
     fig = Figure(layout="constrained", **options)
     FigureCanvasAgg(fig)
     return fig
@@ -58,7 +63,16 @@ def new_figure(**options) -> Figure:
 
 @contextmanager
 def style():
-    """The package's figure style, for your own figures too."""
+    """The package's figure style, for your own figures too: matplotlib's rc parameters set to
+    ``STYLE`` inside the block, restored after it.
+
+    >>> before = dict(matplotlib.rcParams)
+    >>> with style():
+    ...     matplotlib.rcParams["font.family"], matplotlib.rcParams["font.size"]
+    (['serif'], 9.0)
+    >>> dict(matplotlib.rcParams) == before
+    True
+    """
     with matplotlib.rc_context(STYLE):
         yield
 
@@ -68,7 +82,17 @@ def style():
 def train_score_network(X, loss: str = "dsm", sigma: float = 0.3, steps: int = 1500,
                         batch: int = 256, seed=0, width: int = 64) -> nets.TrainResult:
     """Train a d-width-width-d SiLU MLP score network on data X by ESM (exact trace) or DSM at
-    ``sigma`` with :func:`scoresym.nets.train` (Adam, step 3e-3, minibatches of ``batch``)."""
+    ``sigma`` with :func:`scoresym.nets.train` (Adam, step 3e-3, minibatches of ``batch``).
+    Per minibatch it minimizes, over the network's weights, with s the network's output,
+
+        ESM: mean 1/2 ||s(x)||^2 + tr grad_x s(x),
+        DSM: mean 1/2 ||s(x + sigma eps) + eps/sigma||^2,   eps ~ N(0, I).
+
+    >>> X = zoo.get("gaussian_mixture_2d").sample(200, seed=0)
+    >>> r = train_score_network(X, "esm", steps=5, batch=64, width=8)
+    >>> r.losses.shape, [W.shape for W, b in r.params]
+    ((5,), [(2, 8), (8, 8), (8, 2)])
+    """
     field = nets.score_network()
     if loss == "esm":
         def objective(p, rows, rng):
@@ -83,7 +107,16 @@ def train_score_network(X, loss: str = "dsm", sigma: float = 0.3, steps: int = 1
 
 
 def network_fisher(params, builtin, X) -> float:
-    """1/2 E ||s_net - s_true||^2 over the points X (samples from the data)."""
+    """1/2 E ||s_net - s_true||^2 over the points X (samples from the data): the mean over
+    the rows of X of 1/2 ||apply(params, x) - grad_x log p(x; truth)||^2.
+
+    >>> b = zoo.get("gaussian_1d")
+    >>> X = b.sample(100, seed=0)
+    >>> zero = [(np.zeros((1, 1)), np.zeros(1))]          # a network whose output is 0
+    >>> s = (b.truth["mu"] - X[:, 0]) / b.truth["s2"]     # the true score
+    >>> bool(np.isclose(network_fisher(zero, b, X), 0.5 * np.mean(s**2)))
+    True
+    """
     true = builtin.model.compiled().score(X, **builtin.truth)
     return float(0.5 * np.mean(np.sum((nets.apply(params, X) - true) ** 2, axis=1)))
 
@@ -114,7 +147,13 @@ def _quiver(ax, builtin, field, title):
 
 def score_field(trained=None, seed=0, quick: bool = False):
     """The 2-D Gaussian mixture: density contours with the symbolic score as arrows, beside the
-    score an MLP learned by DSM (sigma = 0.3)."""
+    score an MLP learned by DSM (sigma = 0.3).
+
+    Left: s(x) = grad_x log p(x) of ``zoo.gaussian_mixture_2d`` at its truth; right: the
+    network's s_net(x), titled with its Fisher divergence 1/2 E ||s_net - s||^2
+    (:func:`network_fisher`); arrows longer than 1 are scaled to length 1. (No example: it
+    trains a network unless ``trained`` is given.)
+    """
     b = zoo.get("gaussian_mixture_2d")
     X = b.sample(2000 if quick else 8000, seed=seed)
     trained = trained or train_score_network(X, "dsm", 0.3, steps=200 if quick else 2000,
@@ -134,7 +173,16 @@ def score_field(trained=None, seed=0, quick: bool = False):
 def hyvarinen_terms(seed=0, n: int = 100):
     """Seed 002's picture: for n standard-normal samples and mu = 0, the "Hessian" term
     mean(-1/s2), the "Norm" term mean(x^2)/(2 s2^2) and the objective as functions of s2, the
-    minimum at s2 = mean(x^2), the biased sample variance about the known mean 0."""
+    minimum at s2 = mean(x^2), the biased sample variance about the known mean 0:
+
+        J(s2) = -1/s2 + mean(x^2) / (2 s2^2),   dJ/ds2 = 0  at  s2 = mean(x^2).
+
+    >>> fig = hyvarinen_terms(seed=0, n=100)
+    >>> s2, objective = fig.axes[0].get_lines()[2].get_data()
+    >>> X = zoo.get("gaussian_1d").sample(100, seed=0, params={"mu": 0.0, "s2": 1.0})
+    >>> bool(abs(s2[np.argmin(objective)] - np.mean(X**2)) < 0.01)   # within the grid step
+    True
+    """
     b = zoo.get("gaussian_1d")
     X = b.sample(n, seed=seed, params={"mu": 0.0, "s2": 1.0})
     s2 = np.linspace(0.25, 3.0, 300)
@@ -163,7 +211,12 @@ def _terms(model, X, s2_values):
 
 def hyvarinen_animation(path, seed=0, n: int = 100, frames: int = 40) -> Path:
     """The same as an animated GIF over s2: the density with the data (left), the two terms and
-    the objective as bars (right)."""
+    the objective as bars (right).
+
+    Frame k shows N(0, s2_k) over the data and the bars -1/s2_k, mean(x^2)/(2 s2_k^2) and
+    their sum J(s2_k), for ``frames`` values of s2 from 0.3 to 3. (No example: it writes a
+    GIF file.)
+    """
     from matplotlib.animation import FuncAnimation, PillowWriter
 
     b = zoo.get("gaussian_1d")
@@ -212,7 +265,12 @@ def _fit_by_loss(builtin, X, loss, start, **options) -> dict:
 
 def dsm_noise_levels(seed=0, quick: bool = False):
     """Seed 001, exercise 2: the mixture's parameters fitted by DSM at each noise level; the
-    final DSM loss and the Fisher divergence of the fitted model from the data (quadrature)."""
+    final DSM loss and the Fisher divergence of the fitted model from the data (quadrature).
+
+    For each sigma in ``SIGMAS``: theta_sigma = argmin_theta DSM(theta; sigma) (L-BFGS-B with
+    the autograd gradient), and 1/2 E_p ||s(x; theta_sigma) - grad log p(x)||^2 under the
+    true mixture p. (No example: several fits and quadratures, seconds.)
+    """
     b = zoo.get("gaussian_mixture_2d")
     X = b.sample(1000 if quick else 4000, seed=seed)
     start = {k: 0.8 * v + 0.1 for k, v in b.truth.items()}
@@ -242,7 +300,11 @@ def dsm_noise_levels(seed=0, quick: bool = False):
 
 def ssm_projections(seed=0, quick: bool = False):
     """Seed 001, exercise 3: the 3-D full-precision Gaussian fitted by SSM with M projections:
-    the error against the ESM closed form and the fitting time, over several data sets."""
+    the error against the ESM closed form and the fitting time, over several data sets.
+
+    For each M in ``PROJECTIONS``: max_k abs(theta_SSM(M)_k - theta_ESM_k) and the seconds of
+    the SSM fit, mean +- 2 standard errors over the data sets. (No example: many fits.)
+    """
     b = zoo.get("gaussian_full_3d")
     repeats = 2 if quick else 5
     errors, seconds = np.zeros((repeats, len(PROJECTIONS))), np.zeros((repeats, len(PROJECTIONS)))
@@ -283,7 +345,17 @@ def _gauss_hermite(d: int, order: int) -> tuple:
 
 def dsm_gradient_gap(builtin, X, sigma: float, order: int = 12) -> np.ndarray:
     """grad_theta of the DSM objective minus that of ESM, on the points X, with the expectation
-    over eps taken by Gauss-Hermite quadrature (no noise: the gap shows its sigma^2 bias)."""
+    over eps taken by Gauss-Hermite quadrature (no noise: the gap shows its sigma^2 bias):
+
+        grad_theta E_eps[mean_i 1/2 ||s(x_i + sigma eps) + eps/sigma||^2] - grad_theta ESM,
+
+    at ``builtin.truth``. For the 1-D Gaussian it is exactly (0, -sigma^2 / s2^3):
+
+    >>> b = zoo.get("gaussian_1d")                         # s2 = 2: -sigma^2 / 8
+    >>> gap = dsm_gradient_gap(b, b.sample(100, seed=0), 0.1, order=8)
+    >>> bool(abs(gap[0]) < 1e-12), round(float(gap[1]), 9)
+    (True, -0.00125)
+    """
     m, names = builtin.model, list(builtin.truth)
     log_density = m.compiled("autograd").log_density
     nodes, weights = _gauss_hermite(m.dim, order)
@@ -303,9 +375,14 @@ def dsm_gradient_gap(builtin, X, sigma: float, order: int = 12) -> np.ndarray:
 
 
 def dsm_gradient_limit(seed=0, quick: bool = False):
-    """Seed 001, exercise 5: |grad DSM - grad ESM| in the mixture's parameters against sigma,
-    the noise integrated out by Gauss-Hermite quadrature, on all the data and on each of five
-    batches: the gap falls like sigma^2."""
+    """Seed 001, exercise 5: the norm of grad DSM - grad ESM in the mixture's parameters
+    against sigma, the noise integrated out by Gauss-Hermite quadrature, on all the data and on
+    each of five batches: the gap falls like sigma^2.
+
+    Plotted: the norm of the mean over the batches of :func:`dsm_gradient_gap`, and each
+    batch's norm, for sigma log-spaced in [0.03, 1], with the slope sigma^2 for reference. (No
+    example: seconds of quadrature.)
+    """
     b = zoo.get("gaussian_mixture_2d")
     X = b.sample(500 if quick else 4000, seed=seed)
     noise_levels = np.geomspace(0.03, 1.0, 4 if quick else 8)
@@ -335,7 +412,12 @@ def dsm_gradient_limit(seed=0, quick: bool = False):
 
 def esm_against_dsm(trained=None, seed=0, quick: bool = False):
     """Seed 001, exercise 1: MLP score networks trained by ESM and by DSM on the 2-D mixture:
-    training time, Fisher divergence to the true score, and the learned fields."""
+    training time, Fisher divergence to the true score, and the learned fields.
+
+    The Fisher divergence is 1/2 E ||s_net - grad log p||^2 on fresh draws
+    (:func:`network_fisher`). Returns the figure and the two training runs. (No example: it
+    trains two networks.)
+    """
     b = zoo.get("gaussian_mixture_2d")
     X = b.sample(2000 if quick else 8000, seed=seed)
     steps = 200 if quick else 2000
@@ -363,7 +445,16 @@ def esm_against_dsm(trained=None, seed=0, quick: bool = False):
 def train_ncsn_network(X, sigmas, steps: int = 3000, batch: int = 256, seed=0,
                        width: int = 64) -> nets.TrainResult:
     """A noise-conditional MLP (input [x, log sigma], output / sigma; SiLU, two hidden layers of
-    ``width``) trained on X by :func:`scoresym.ncsn_loss` over the ladder ``sigmas``."""
+    ``width``) trained on X by :func:`scoresym.ncsn_loss` over the ladder ``sigmas``: per
+    minibatch, a level sigma_i per row and eps ~ N(0, I),
+
+        mean 1/2 ||sigma_i s(x + sigma_i eps, sigma_i) + eps||^2.
+
+    >>> X = np.random.default_rng(0).standard_normal((100, 2))
+    >>> r = train_ncsn_network(X, [1.0, 0.5], steps=5, batch=32, width=8)
+    >>> r.losses.shape, [W.shape for W, b in r.params]            # input width d + 1
+    ((5,), [(3, 8), (8, 8), (8, 2)])
+    """
     field = nets.conditional_score_network()
 
     def objective(p, rows, rng):
@@ -379,7 +470,12 @@ def langevin_samples(trained=None, seed=0, quick: bool = False):
     level, the chain run with the symbolic noised score, and the chain run with a
     noise-conditional MLP trained by NCSN on draws of the mixture. Each title gives the first
     component's weight (mean posterior responsibility +- its standard error; exact 0.2) and the
-    MMD two-sample p-value against the exact draws. Returns the figure and the training run."""
+    MMD two-sample p-value against the exact draws. Returns the figure and the training run.
+
+    The weight is mean_i r_1(x_i), r_1 the first component's posterior responsibility under the
+    mixture noised by sigma_L (:func:`scoresym.checks.langevin.check_mode_weight`). (No
+    example: it trains a network and runs two chains.)
+    """
     n, data, steps = (1000, 2000, 300) if quick else (4000, 10_000, 3000)
     sigmas = geometric_sigmas(LADDER["largest"], LADDER["smallest"], LADDER["levels"])
     trained = trained or train_ncsn_network(MIXTURE.sample(data, seed=seed), sigmas, steps,
@@ -414,7 +510,12 @@ def esm_ssm_cost(seed=0, quick: bool = False, dims=(2, 8, 32, 128), width: int =
     """Seed 001's point: the time of one loss-and-gradient of a d-width-width-d SiLU score
     network on a batch of n points, by ESM (exact trace: d backward passes) against SSM (one
     projection: one pass) and DSM, as d grows. Best of 3 runs (1 with ``quick``), this
-    machine's wall clock."""
+    machine's wall clock. Returns the figure and {loss: [seconds for each d]}.
+
+    >>> fig, seconds = esm_ssm_cost(quick=True, dims=(2, 4), width=8, n=16)
+    >>> list(seconds), [len(v) for v in seconds.values()]
+    (['ESM (exact trace)', 'SSM (M = 1)', 'DSM'], [2, 2, 2])
+    """
     rng = np.random.default_rng(seed)
     field = nets.score_network()
     losses = {"ESM (exact trace)": ("esm", {}), "SSM (M = 1)": ("ssm", {"seed": seed}),
@@ -447,7 +548,12 @@ def stein_witness_figure(seed=0, quick: bool = False):
     """The Stein witness function xi(t) = E_q[s_p(x) k(x, t) + d/dx k(x, t)] (the optimal test
     function, up to its norm; IMQ kernel) of the model N(0, 1) against data from
     0.75 N(0, 1) + 0.25 N(2.5, 0.5^2), with +-2 standard-error bands: it departs from 0 where
-    the data and the model differ. Above: the model's density and the data's histogram."""
+    the data and the model differ. Above: the model's density and the data's histogram.
+
+    The title gives the KSD test's p-value (:func:`scoresym.ksd_test`); the curve is
+    :func:`scoresym.ksd.stein_witness` on a grid of t in [-4, 5]. (No example: it runs the
+    KSD test with its bootstrap on n = 4000 points, 1000 with ``quick=True``.)
+    """
     from .ksd import ksd_test, stein_witness
 
     rng = np.random.default_rng(seed)
@@ -478,7 +584,17 @@ def stein_witness_figure(seed=0, quick: bool = False):
 
 def stein_running_means(n: int = 20_000, seed=0):
     """Stein's identity by Monte Carlo for the 1-D Gaussian and g = x^2 + x: running means of
-    both sides with +-2 standard-error bands."""
+    both sides with +-2 standard-error bands.
+
+    Over the first k draws from N(0.5, 2), mean g(x) s(x) and mean -g'(x), which both tend to
+    E[g s] = -E[g'] = -(1 + 2 mu) = -2.
+
+    >>> fig = stein_running_means(n=2000, seed=0)
+    >>> lhs, rhs, exact = fig.axes[0].get_lines()
+    >>> exact.get_label(), bool(abs(lhs.get_ydata()[-1] + 2) < 0.3 and
+    ...                         abs(rhs.get_ydata()[-1] + 2) < 0.3)
+    ('exact -2', True)
+    """
     b = zoo.get("gaussian_1d")
     X = b.sample(n, seed=seed)
     sides = stein_sides(b.model, vector_field(b.model, None))(X, **b.truth)
@@ -508,7 +624,14 @@ def stein_running_means(n: int = 20_000, seed=0):
 
 def save(fig, folder: Path, name: str) -> list:
     """name.pdf and name.png in folder, without timestamps, each written atomically and never
-    through a symbolic link (see :mod:`scoresym.outputs`)."""
+    through a symbolic link (see :mod:`scoresym.outputs`).
+
+    >>> import tempfile
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     paths = save(new_figure(figsize=(1, 1)), folder, "blank")
+    ...     [p.name for p in paths], all(p.stat().st_size > 0 for p in paths)
+    (['blank.pdf', 'blank.png'], True)
+    """
     metadata = {".pdf": {"CreationDate": None, "ModDate": None}, ".png": {"Software": None}}
     paths = []
     for suffix, meta in metadata.items():
@@ -519,7 +642,14 @@ def save(fig, folder: Path, name: str) -> list:
 
 
 def write_all(folder, quick: bool = False, seed=0) -> list:
-    """Every figure (PDF and PNG) and the animation (GIF) in ``folder``; returns the paths."""
+    """Every figure (PDF and PNG) and the animation (GIF) in ``folder``; returns the paths.
+
+    The figures of :func:`esm_against_dsm`, :func:`score_field`, :func:`hyvarinen_terms`,
+    :func:`hyvarinen_animation`, :func:`dsm_noise_levels`, :func:`ssm_projections`,
+    :func:`dsm_gradient_limit`, :func:`stein_running_means`, :func:`langevin_samples`,
+    :func:`esm_ssm_cost` and :func:`stein_witness_figure`, with the same ``seed``. (No example:
+    it draws every figure, training several networks.)
+    """
     folder = output_folder(folder)
     paths = []
     fig, runs = esm_against_dsm(seed=seed, quick=quick)

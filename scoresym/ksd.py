@@ -41,7 +41,22 @@ KERNELS = {"imq": IMQ, "rbf": RBF}
 @dataclass
 class KSDTest:
     """The outcome of a KSD goodness-of-fit test: the U-statistic of KSD^2, its p-value by the
-    wild bootstrap, the level, and whether the model is rejected (``ok``: not rejected)."""
+    wild bootstrap, the level, and whether the model is rejected (``ok``: not rejected).
+
+    With u the statistic and null the B bootstrap replicates:
+
+        p_value = (1 + #{b : null_b >= u}) / (1 + B),   reject = p_value <= alpha,
+
+    and ``critical`` the value c with reject exactly when u > c; ``bool(test)`` is ``test.ok``.
+
+    >>> import numpy as np, scoresym as ss
+    >>> b = ss.zoo.get("gaussian_1d")
+    >>> t = ss.ksd_test(b.model, b.truth, b.sample(200, seed=0), n_bootstrap=99, seed=0)
+    >>> bool(t.p_value == (1 + np.sum(t.null >= t.statistic)) / (1 + t.n_bootstrap))
+    True
+    >>> t.ok, t.ok == (t.statistic <= t.critical)
+    (True, True)
+    """
 
     statistic: float
     p_value: float
@@ -78,7 +93,17 @@ class KSDTest:
 
 def stein_kernel_of(kernel="imq", X=None, **options):
     """A kernel object from a name ("imq": c = 1, beta = -1/2 by default; "rbf": bandwidth by
-    the median heuristic on X unless ``bandwidth`` is given) or an RBF/IMQ instance."""
+    the median heuristic on X unless ``bandwidth`` is given) or an RBF/IMQ instance:
+
+        IMQ  k(x, y) = (c^2 + ||x - y||^2)^beta,   c > 0, -1 < beta < 0;
+        RBF  k(x, y) = exp(-||x - y||^2 / (2 h^2)),   h = median ||x_i - x_j|| by default.
+
+    >>> import numpy as np
+    >>> stein_kernel_of("imq"), stein_kernel_of("imq", beta=-0.25)
+    (IMQ(c=1.0, beta=-0.5), IMQ(c=1.0, beta=-0.25))
+    >>> stein_kernel_of("rbf", np.array([[0.0], [1.0], [3.0]]))    # distances 1, 2, 3
+    RBF(bandwidth=2.0)
+    """
     if isinstance(kernel, (RBF, IMQ)):
         if options:
             raise ScoresymInputError(f"kernel options {sorted(options)} are for a kernel given "
@@ -103,6 +128,13 @@ def ksd(model, params, X, kernel="imq", statistic: str = "u", block: int = BLOCK
     (``"v"``, >= 0) of the kernel Stein discrepancy between the points X (n, d) and the model
     at ``params``. ``model``: a Model, a MatrixModel, or a score function s(X) -> (n, d).
 
+    With s the model's score and k the kernel (:func:`stein_kernel_of`), the Stein kernel
+
+        u_p(x, y) = s(x)^T s(y) k(x, y) + s(x)^T grad_y k + s(y)^T grad_x k + tr grad_x grad_y k
+
+    gives KSD^2 = E_{x, y ~ q} u_p(x, y), estimated by the mean of u_p(x_i, x_j) over i != j
+    (U) or over all i, j (V); it is 0 when q = p.
+
     >>> import numpy as np, scoresym as ss
     >>> m = ss.zoo.get("gaussian_1d").model
     >>> X = np.random.default_rng(0).normal(0.5, np.sqrt(2.0), (1000, 1))
@@ -123,6 +155,12 @@ def ksd_test(model, params, X, kernel="imq", n_bootstrap: int = 500, alpha: floa
     of KSD^2 against ``n_bootstrap`` wild-bootstrap replicates with Rademacher weights
     (Chwialkowski, Strathmann and Gretton 2016). Cost: one pass over n^2 / 2 pairs, each
     block multiplied by the (block x B) weights.
+
+    With u the U-statistic of :func:`ksd` and Rademacher weights w_b, the replicates and the
+    p-value are
+
+        null_b = sum_{i != j} w_bi w_bj u_p(x_i, x_j) / (n (n - 1)),
+        p = (1 + #{b : null_b >= u}) / (1 + B),   reject = p <= alpha.
 
     >>> import numpy as np, scoresym as ss
     >>> m = ss.zoo.get("gaussian_1d").model
@@ -221,7 +259,19 @@ def require_stein_identity(model: Model, params: dict) -> None:
     """Refuse (ScoresymInputError) a model at values where the KSD's Stein identity fails. On a
     domain with a finite edge, Stein's identity with g = k(x, .) needs f k -> 0 there (k is
     bounded and positive), so f must vanish at the edge (the exponential density does not:
-    the test would reject the true model), and E|s|^2 must be finite there."""
+    the test would reject the true model), and E|s|^2 must be finite there. At each finite
+    edge e of each coordinate x_i:
+
+        lim_{x_i -> e} f(x) = 0   and   f s_i^2 integrable near e.
+
+    >>> import scoresym as ss
+    >>> require_stein_identity(ss.zoo.get("gamma").model, {"k": 3.0, "lam": 1.0})  # passes
+    >>> try:
+    ...     require_stein_identity(ss.zoo.get("exponential").model, {"lam": 1.5})
+    ... except ss.ScoresymInputError as error:                     # f(0) = 1, not 0
+    ...     print("here f does not vanish at an edge" in str(error))
+    True
+    """
     if all(math.isinf(lo) and math.isinf(hi) for lo, hi in model.bounds):
         return
     verdict = vanishes_at(model, params, field_products(model, [1] * model.dim))

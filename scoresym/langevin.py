@@ -69,7 +69,11 @@ class GaussianMixture:
 
     def model(self) -> Model:
         """The noised density sum_k w_k (v_k + sigma^2)^(-d/2) exp(-||x - mu_k||^2 /
-        (2 (v_k + sigma^2))) as a Model in x1..xd with the parameter sigma > 0."""
+        (2 (v_k + sigma^2))) as a Model in x1..xd with the parameter sigma > 0.
+
+        >>> GaussianMixture([1.0], [[0.0]], [1.0]).model().score     # one component
+        Matrix([[-x1/(sigma**2 + 1)]])
+        """
         return self._model
 
     @cached_property
@@ -90,11 +94,30 @@ class GaussianMixture:
         return self._model.compiled()
 
     def noised_score(self, X, sigma):
-        """The symbolic score of the mixture convolved with N(0, sigma^2 I), compiled."""
+        """The symbolic score of the mixture convolved with N(0, sigma^2 I), compiled:
+
+            s(x, sigma) = sum_k r_k(x) (mu_k - x) / (v_k + sigma^2),
+
+        r_k the responsibilities (:meth:`responsibilities`).
+
+        >>> mix = GaussianMixture([0.3, 0.7], [[0.0], [4.0]], [1.0, 2.0])
+        >>> X = np.array([[1.0], [3.0]])
+        >>> r = mix.responsibilities(X, 0.5)
+        >>> by_hand = r[:, :1] * (0.0 - X) / 1.25 + r[:, 1:] * (4.0 - X) / 2.25
+        >>> bool(np.allclose(mix.noised_score(X, 0.5), by_hand))
+        True
+        """
         return self._compiled.score(X, sigma=float(sigma))
 
     def sample(self, n: int, seed=None, sigma: float = 0.0) -> np.ndarray:
-        """n draws from the mixture convolved with N(0, sigma^2 I)."""
+        """n draws from the mixture convolved with N(0, sigma^2 I): component k with
+        probability w_k, then x = mu_k + sqrt(v_k + sigma^2) z, z ~ N(0, I).
+
+        >>> mix = GaussianMixture([0.5, 0.5], [[0.0], [4.0]], [1.0, 1.0])
+        >>> X = mix.sample(20000, seed=0, sigma=1.0)    # mean 2, variance 4 + 1 + 1 = 6
+        >>> bool(abs(X.mean() - 2.0) < 0.05 and abs(X.var() - 6.0) < 0.2)
+        True
+        """
         n = positive_int("n", n)
         rng = generator(seed)
         k = rng.choice(len(self.weights), size=n, p=self.weights)
@@ -103,7 +126,14 @@ class GaussianMixture:
 
     def responsibilities(self, X, sigma: float = 0.0) -> np.ndarray:
         """(n, K): the posterior probability of each component at each point, under the
-        mixture noised by sigma. Their mean over draws from that mixture is the weights."""
+        mixture noised by sigma. Their mean over draws from that mixture is the weights.
+
+            r_k(x) = w_k N(x; mu_k, (v_k + sigma^2) I) / sum_j w_j N(x; mu_j, (v_j + sigma^2) I)
+
+        >>> mix = GaussianMixture([0.5, 0.5], [[0.0], [4.0]], [1.0, 1.0])
+        >>> mix.responsibilities(np.array([[2.0]]), sigma=1.0)     # midway: equal
+        array([[0.5, 0.5]])
+        """
         X = np.atleast_2d(np.asarray(X, dtype=float))
         v = self.variances + float(sigma) ** 2
         squared = ((X[:, None, :] - self.means[None]) ** 2).sum(axis=2)
@@ -122,6 +152,15 @@ def annealed_langevin(score, X0, sigmas, step_size: float = LADDER["step_size"],
     The output targets p convolved with N(0, sigma_L^2 I). The first level should exceed the
     distance between modes for the chain to move between them; the step must be small against
     the smallest level's scale (ULA's bias is O(alpha)).
+
+    For data N(0, I) the noised score is s(x, sigma) = -x / (1 + sigma^2): from points far off
+    at 5 the chain forgets its start and ends near N(0, (1 + sigma_L^2) I):
+
+    >>> X0 = np.full((2000, 1), 5.0)
+    >>> X = annealed_langevin(lambda X, sigma: -X / (1 + sigma**2), X0, [2.0, 1.0, 0.5],
+    ...                       step_size=0.05, steps_per_level=100, seed=0)
+    >>> bool(abs(X.mean()) < 0.1 and abs(X.var() - 1.25) < 0.15)
+    True
     """
     field = _score_at_level(score, params)
     X = np.array(X0, dtype=float)

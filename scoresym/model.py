@@ -41,6 +41,10 @@ KINDS = ("density", "log", "energy")
 class Model:
     """An unnormalized density over real variables, with parameters and a domain.
 
+    Its operators are exact SymPy expressions in the variables x, derived from log f alone (log Z
+    never enters): ``score`` s(x) = grad_x log f(x), ``hessian`` grad_x s(x), ``laplacian``
+    tr grad_x s(x) and ``hyvarinen`` h(x) = 1/2 ||s(x)||^2 + tr grad_x s(x).
+
     Parameters
     ----------
     log_density : sympy.Expr or str
@@ -66,6 +70,8 @@ class Model:
     >>> m = Model(log_density=-lam * x, variables=[x], params=[lam], domain={"x": (0, sympy.oo)})
     >>> m.score, m.dim
     (Matrix([[-lam]]), 1)
+    >>> m.hyvarinen                                  # 1/2 lam^2 + 0
+    lam**2/2
     """
 
     def __new__(cls, log_density=None, variables=(), params=(), *args, **kwargs):

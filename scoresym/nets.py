@@ -36,12 +36,26 @@ from .randomness import generator, independent_seeds
 
 def silu(Z):
     """SiLU (swish), z sigmoid(z) = z / (1 + exp(-z)), written through tanh so that it does not
-    overflow: z (1 + tanh(z/2)) / 2."""
+    overflow: z (1 + tanh(z/2)) / 2.
+
+    >>> z = np.array([-1.0, 0.0, 2.0])
+    >>> bool(np.allclose(silu(z), z / (1 + np.exp(-z))))
+    True
+    >>> silu(np.array([-800.0, 800.0])).tolist() == [0.0, 800.0]     # no overflow
+    True
+    """
     return 0.5 * Z * (1.0 + anp.tanh(0.5 * Z))
 
 
 def softplus(Z):
-    """log(1 + exp(z)) = max(z, 0) + log1p(exp(-|z|)), finite for every z."""
+    """log(1 + exp(z)) = max(z, 0) + log1p(exp(-abs(z))), finite for every z.
+
+    >>> z = np.array([-1.0, 0.0, 2.0])
+    >>> bool(np.allclose(softplus(z), np.log1p(np.exp(z))))
+    True
+    >>> softplus(np.array([-1000.0, 1000.0]))       # no overflow: ~exp(z) and ~z
+    array([   0., 1000.])
+    """
     return anp.maximum(Z, 0.0) + anp.log1p(anp.exp(-anp.abs(Z)))
 
 
@@ -131,7 +145,14 @@ def conditional_score_network(activation: str = "silu") -> ScoreField:
 @dataclass
 class TrainResult:
     """What ``train`` returns: the final parameters, the minibatch loss at every step, and the
-    wall time."""
+    wall time.
+
+    ``losses[t]`` is the minibatch loss before Adam's step t; the repr shows the mean of the
+    last min(50, steps) of them.
+
+    >>> TrainResult([], np.array([3.0, 2.0, 1.0]), seconds=0.5, steps=3)
+    TrainResult(3 steps in 0.50 s, mean loss over the last 3 steps 2)
+    """
 
     params: list
     losses: np.ndarray

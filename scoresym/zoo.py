@@ -27,7 +27,19 @@ from .numerics.sampling import rejection_sample
 
 @dataclass(frozen=True)
 class Builtin:
-    """A built-in model with its true parameters and an optional exact sampler."""
+    """A built-in model with its true parameters and an optional exact sampler.
+
+    ``model`` is the unnormalized density f(x; theta), ``truth`` the value theta* of every
+    parameter, ``sample(n, seed)`` draws x_1..x_n ~ f(x; theta*) / Z(theta*); the flags say
+    which identities hold for it (``hyvarinen_valid``: the boundary term p s vanishes).
+
+    >>> b = get("exponential")                      # f = exp(-lam x) on (0, oo)
+    >>> b.truth, b.hyvarinen_valid, b.fit_weight    # p s = -lam p does not vanish at 0
+    ({'lam': 1.5}, False, 'x')
+    >>> X = b.sample(4000, seed=0)
+    >>> X.shape, bool(abs(X.mean() - 1 / 1.5) < 0.03)        # E[x] = 1/lam
+    ((4000, 1), True)
+    """
 
     name: str
     model: Model
@@ -49,7 +61,13 @@ class Builtin:
                                      f"{', '.join(sorted(missing))}")
 
     def sample(self, n: int, seed=None, params=None) -> np.ndarray:
-        """n draws from the normalized density at ``params`` (default ``truth``): (n, d)."""
+        """n draws from the normalized density at ``params`` (default ``truth``): (n, d).
+
+        >>> b = get("gaussian_1d")                   # N(mu, s2)
+        >>> X = b.sample(4000, seed=0, params={"mu": 3.0, "s2": 0.25})
+        >>> X.shape, bool(abs(X.mean() - 3.0) < 0.03 and abs(X.var() - 0.25) < 0.02)
+        ((4000, 1), True)
+        """
         return draw(self.model, self.sampler or self.model.sampler, n,
                     self.truth if params is None else params, seed)
 
@@ -63,7 +81,12 @@ def _reals(prefix: str, d: int) -> list:
 
 
 def gaussian_1d(mu: float = 0.5, s2: float = 2.0) -> Builtin:
-    """f(x) = exp(-(x - mu)^2 / (2 s2)), the example of the seeds."""
+    """f(x) = exp(-(x - mu)^2 / (2 s2)), the example of the seeds.
+
+    >>> m = gaussian_1d().model
+    >>> m.score[0], m.hyvarinen                      # s = (mu - x)/s2, 1/2 s^2 + ds/dx
+    ((mu - x)/s2, -1/s2 + (mu - x)**2/(2*s2**2))
+    """
     def sampler(rng, n, p):
         return p["mu"] + np.sqrt(p["s2"]) * rng.standard_normal((n, 1))
 
@@ -73,7 +96,12 @@ def gaussian_1d(mu: float = 0.5, s2: float = 2.0) -> Builtin:
 
 
 def gaussian_isotropic(d: int = 3, s2: float = 1.5) -> Builtin:
-    """log f(x) = -||x - mu||^2 / (2 s2), mu in R^d."""
+    """log f(x) = -||x - mu||^2 / (2 s2), mu in R^d.
+
+    >>> b = gaussian_isotropic(2)
+    >>> list(b.model.score), b.truth                 # s = (mu - x)/s2
+    ([(mu1 - x1)/s2, (mu2 - x2)/s2], {'mu1': -1.0, 'mu2': 1.0, 's2': 1.5})
+    """
     xs, mus = _reals("x", d), _reals("mu", d)
     s2_symbol = sympy.Symbol("s2", positive=True)
     log_f = -sympy.Add(*[(x - m) ** 2 for x, m in zip(xs, mus)]) / (2 * s2_symbol)
@@ -92,6 +120,15 @@ def gaussian_full(d: int = 3) -> Builtin:
 
     Parameters ``L<i>_<j>`` (i <= j) are the entries of Lambda (diagonal ones positive), ``b<i>``
     the linear term; the mean is Lambda^-1 b.
+
+    >>> import numpy as np
+    >>> b = gaussian_full(2)
+    >>> list(b.model.score)                          # s = b - Lambda x
+    [-L1_1*x1 - L1_2*x2 + b1, -L1_2*x1 - L2_2*x2 + b2]
+    >>> t = b.truth
+    >>> mean = np.linalg.solve([[t["L1_1"], t["L1_2"]], [t["L1_2"], t["L2_2"]]], [t["b1"], t["b2"]])
+    >>> bool(np.allclose(b.model.lambdify().score(mean[None], **t), 0.0))   # s = 0 at the mean
+    True
     """
     xs, bs = _reals("x", d), _reals("b", d)
     L = [[None] * d for _ in range(d)]
@@ -138,7 +175,18 @@ def _gaussian_moments(precision: np.ndarray, linear: np.ndarray, names: list) ->
 
 
 def gaussian_mixture_2d() -> Builtin:
-    """f(x) = exp(-||x - a||^2 / 2) + exp(-||x - b||^2 / 2): equal weights, unit covariance."""
+    """f(x) = exp(-||x - a||^2 / 2) + exp(-||x - b||^2 / 2): equal weights, unit covariance.
+
+    Its score is r_a(x) (a - x) + r_b(x) (b - x), r the posterior weights of the modes; midway
+    between a and b the two pulls cancel:
+
+    >>> import numpy as np
+    >>> b = gaussian_mixture_2d()
+    >>> b.truth
+    {'a1': -1.5, 'a2': 0.0, 'b1': 1.5, 'b2': 0.5}
+    >>> bool(np.allclose(b.model.lambdify().score(np.array([[0.0, 0.25]]), **b.truth), 0.0))
+    True
+    """
     text = "exp(-((x1 - a1)**2 + (x2 - a2)**2)/2) + exp(-((x1 - b1)**2 + (x2 - b2)**2)/2)"
     truth = {"a1": -1.5, "a2": 0.0, "b1": 1.5, "b2": 0.5}
 
@@ -152,7 +200,13 @@ def gaussian_mixture_2d() -> Builtin:
 
 
 def student_t(nu: int = 5, mu: float = 0.0, s: float = 1.0) -> Builtin:
-    """f(x) = (1 + (x - mu)^2 / (nu s^2))^(-(nu + 1)/2), location mu and scale s, nu fixed."""
+    """f(x) = (1 + (x - mu)^2 / (nu s^2))^(-(nu + 1)/2), location mu and scale s, nu fixed.
+
+    >>> student_t(nu=3).model.log_density            # -(nu + 1)/2 = -2
+    -2*log(1 + (-mu + x)**2/(3*s**2))
+    >>> student_t().model.score[0]                   # (nu + 1)(mu - x) / (nu s^2 + (x - mu)^2)
+    (6*mu - 6*x)/(mu**2 - 2*mu*x + 5*s**2 + x**2)
+    """
     text = f"(1 + (x - mu)**2 / ({nu}*s**2))**(-({nu} + 1)/2)"
     def sampler(rng, n, p):
         return p["mu"] + p["s"] * rng.standard_t(nu, size=(n, 1))
@@ -165,6 +219,13 @@ def logcosh(d: int = 3, W=None, seed: int = 0) -> Builtin:
     """ICA-style model log f(x) = -sum_i log cosh(w_i . x) - ||x||^2 / 2 with a given W (d x d).
 
     Without W, a seeded Gaussian matrix scaled by 1/sqrt(d), rounded to 3 decimals (exact).
+
+    >>> import numpy as np
+    >>> logcosh(2, W=np.eye(2)).model.log_density
+    -x1**2/2 - x2**2/2 - log(cosh(x1)) - log(cosh(x2))
+    >>> b = logcosh()                                # 3-D, W = mixing_matrix(3, 0), no params
+    >>> b.model.params, b.sample(5, seed=0).shape
+    ((), (5, 3))
     """
     W = mixing_matrix(d, seed) if W is None else np.asarray(W, dtype=float)
     if W.shape != (d, d):
@@ -190,6 +251,13 @@ def logcosh(d: int = 3, W=None, seed: int = 0) -> Builtin:
 
 
 def mixing_matrix(d: int, seed: int) -> np.ndarray:
+    """The default W of :func:`logcosh`: W = round(Z / sqrt(d), 3), Z a d x d matrix of
+    standard normal draws from ``numpy.random.default_rng(seed)``.
+
+    >>> mixing_matrix(2, 0)
+    array([[ 0.089, -0.093],
+           [ 0.453,  0.074]])
+    """
     return np.round(np.random.default_rng(seed).standard_normal((d, d)) / np.sqrt(d), 3)
 
 
@@ -200,7 +268,12 @@ def _exact(w: float) -> sympy.Expr:
 
 
 def quartic_1d() -> Builtin:
-    """log f(x) = t1 x + t2 x^2 - t4 x^4: an exponential family, linear in its parameters."""
+    """log f(x) = t1 x + t2 x^2 - t4 x^4: an exponential family, linear in its parameters.
+
+    >>> b = quartic_1d()
+    >>> b.model.score[0], b.truth                    # s = t1 + 2 t2 x - 4 t4 x^3
+    (t1 + 2*t2*x - 4*t4*x**3, {'t1': 0.5, 't2': 1.0, 't4': 0.5})
+    """
     m = Model.from_string("t1*x + t2*x**2 - t4*x**4", "x", "t1 t2 t4", kind="log",
                           positive="t4", name="quartic_1d", sampler=_quartic_sampler)
     return Builtin("quartic_1d", m, {"t1": 0.5, "t2": 1.0, "t4": 0.5},
@@ -224,7 +297,12 @@ def _quartic_sampler(rng, n: int, p: dict) -> np.ndarray:
 
 
 def exponential(lam: float = 1.5) -> Builtin:
-    """f(x) = exp(-lam x) on (0, oo): its boundary term p(x) s(x) does not vanish at 0."""
+    """f(x) = exp(-lam x) on (0, oo): its boundary term p(x) s(x) does not vanish at 0.
+
+    >>> m = exponential().model
+    >>> m.score[0], m.hyvarinen                      # s = -lam: p s -> -lam p(0) != 0 at 0
+    (-lam, lam**2/2)
+    """
     def sampler(rng, n, p):
         return rng.exponential(1.0 / p["lam"], size=(n, 1))
 
@@ -238,7 +316,14 @@ def exponential(lam: float = 1.5) -> Builtin:
 def truncated_normal(eta1: float = 1.0, eta2: float = 1.0) -> Builtin:
     """f(x) = exp(eta1 x - eta2 x^2 / 2) on (0, oo): a normal N(eta1/eta2, 1/eta2) truncated to
     x > 0, in natural parameters (so the objective is quadratic in them). p(0) > 0 and
-    s(0) = eta1 != 0: the boundary term does not vanish; fit it with a weight."""
+    s(0) = eta1 != 0: the boundary term does not vanish; fit it with a weight.
+
+    >>> b = truncated_normal()
+    >>> b.model.score[0], b.fit_weight               # s = eta1 - eta2 x, w(x) = x
+    (eta1 - eta2*x, 'x')
+    >>> bool(b.sample(1000, seed=0).min() > 0)
+    True
+    """
     def sampler(rng, n, p):
         # inverse CDF of N(0, 1) truncated to z > a = -mean/sd: P(Z > z) = Phi(-z)/Phi(-a),
         # so Z = -Phi^-1(U Phi(-a)), accurate far in the upper tail
@@ -259,7 +344,12 @@ def truncated_normal(eta1: float = 1.0, eta2: float = 1.0) -> Builtin:
 def gamma(k: float = 1.5, lam: float = 2.0) -> Builtin:
     """f(x) = x^(k - 1) exp(-lam x) on (0, oo). Its boundary term f s = x^(k-2)((k-1) - lam x)
     at 0 does not vanish for k <= 2 and is not zero over the parameter space: fit it with a
-    weight."""
+    weight.
+
+    >>> b = gamma()
+    >>> b.model.score[0], b.truth                    # s = (k - 1)/x - lam
+    ((k - lam*x - 1)/x, {'k': 1.5, 'lam': 2.0})
+    """
     def sampler(rng, n, p):
         return rng.gamma(p["k"], 1.0 / p["lam"], size=(n, 1))
 
@@ -285,17 +375,33 @@ FACTORIES = {
 
 
 def names() -> list:
-    """The names of the built-in models, in a fixed order."""
+    """The names of the built-in models, in a fixed order.
+
+    >>> names()[:4]
+    ['gaussian_1d', 'gaussian_iso_3d', 'gaussian_full_3d', 'gaussian_mixture_2d']
+    >>> len(names()), names() == list(FACTORIES)
+    (10, True)
+    """
     return list(FACTORIES)
 
 
 def get(name: str) -> Builtin:
-    """The built-in model called ``name`` (see :func:`names`)."""
+    """The built-in model called ``name`` (see :func:`names`): FACTORIES[name]() with its
+    default arguments.
+
+    >>> b = get("gamma")
+    >>> b.name, b.model.dim, b.truth
+    ('gamma', 1, {'k': 1.5, 'lam': 2.0})
+    """
     if name not in FACTORIES:
         raise ScoresymInputError(f"no built-in model {name!r}; choose from {', '.join(FACTORIES)}")
     return FACTORIES[name]()
 
 
 def all_builtins() -> list:
-    """Every built-in model, freshly built."""
+    """Every built-in model, freshly built: [get(name) for name in names()].
+
+    >>> [b.name for b in all_builtins()] == names()
+    True
+    """
     return [get(name) for name in FACTORIES]

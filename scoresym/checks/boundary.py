@@ -35,6 +35,21 @@ def check_boundary(model, params, test_function=None, weight=None) -> CheckResul
     ``test_function`` as in :func:`scoresym.checks.stein.check_stein`, symbolic only; None
     means g = the model's score (the Hyvarinen objective's boundary term), or with ``weight``
     (generalized score matching) g_i = w_i s_i.
+
+    For every coordinate x_i and each edge e of its domain, the one-sided limit
+
+        lim_{x_i -> e} f(x) g_i(x) = 0
+
+    must hold exactly (the other coordinates free); ``details["not_vanishing"]`` lists the
+    terms that do not vanish or cannot be decided.
+
+    >>> from scoresym import zoo
+    >>> b = zoo.get("exponential")                  # f = exp(-lam x) on (0, oo), s = -lam
+    >>> r = check_boundary(b.model, b.truth)        # f s -> -lam = -3/2 as x -> 0
+    >>> r.ok, r.details["not_vanishing"]
+    (False, ['x -> 0: -3/2'])
+    >>> check_boundary(b.model, b.truth, weight="x").ok   # f x s -> 0: weighted, it vanishes
+    True
     """
     param_values(params, model.params)  # name what is missing, unknown or not a number
     model.require_conditions(params)

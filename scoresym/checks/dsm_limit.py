@@ -45,6 +45,20 @@ def check_dsm_limit(model, params, samples=None, noise_levels=(0.2, 0.1), batche
     (s2^2 D(s1) - s1^2 D(s2)) / (s2^2 - s1^2), since the bias is O(sigma^2). The check passes when
     the extrapolated difference is zero within ``n_stderr`` batch-means standard errors, for every
     parameter. ``dsm`` is the DSM loss under test (default :func:`scoresym.losses.dsm_loss`).
+
+    In formulas, with D(sigma) = grad_theta DSM(theta; sigma) - grad_theta ESM(theta):
+
+        lim_{sigma -> 0} D(sigma) = (s2^2 D(s1) - s1^2 D(s2)) / (s2^2 - s1^2) + O(s1^2 s2^2) = 0.
+
+    >>> from scoresym import zoo
+    >>> b = zoo.get("gaussian_1d")
+    >>> X, away = b.sample(400, seed=0), {"mu": 0.0, "s2": 1.0}   # a nonzero ESM gradient
+    >>> check_dsm_limit(b.model, away, X, batches=10, seed=0).ok
+    True
+    >>> def doubled(logp, X, sigma, **options):                   # a wrong DSM: 2 x the loss
+    ...     return 2 * dsm_loss(logp, X, sigma, **options)
+    >>> check_dsm_limit(b.model, away, X, batches=10, seed=0, dsm=doubled).ok
+    False
     """
     if not model.params:
         raise ScoresymInputError("check_dsm_limit needs a model with parameters")

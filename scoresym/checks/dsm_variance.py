@@ -24,7 +24,21 @@ def check_dsm_gaussian_variance(model, X, sigma: float = 0.5, replicates: int = 
     """For Gaussian data and the 1-D Gaussian model (params mu, s2), DSM's minimizer of s2 (mu at
     the sample mean) is the noised variance v + sigma^2, v the biased sample variance: it fits
     q_sigma, not p. Over ``replicates`` noise draws, the mean minimizer must equal v + sigma^2
-    within ``n_stderr`` standard errors; details hold ESM's minimizer, which is v itself."""
+    within ``n_stderr`` standard errors; details hold ESM's minimizer, which is v itself.
+
+    In formulas, with v = mean_i (x_i - mean x)^2:
+
+        argmin_s2 DSM(mu = mean x, s2; sigma) = v + sigma^2,   argmin_s2 ESM(mu = mean x, s2) = v.
+
+    >>> from scoresym import zoo
+    >>> b = zoo.get("gaussian_1d")
+    >>> X = b.sample(200, seed=0)
+    >>> r = check_dsm_gaussian_variance(b.model, X, sigma=0.5, replicates=4, seed=0)
+    >>> r.ok, round(r.rhs - float(X.var()), 6)                    # v + sigma^2 - v
+    (True, 0.25)
+    >>> bool(abs(r.details["esm_minimizer"] - X.var()) < 1e-6)
+    True
+    """
     if sorted(p.name for p in model.params) != ["mu", "s2"] or model.dim != 1:
         raise ScoresymInputError("check_dsm_gaussian_variance needs a 1-D Gaussian model with "
                                  "params mu and s2 (scoresym.zoo.gaussian_1d)")

@@ -42,6 +42,19 @@ def check_finite_differences(model, params: dict, X=None, n: int = 25, seed=None
     (:data:`TOLERANCES`); details["errors"] has each quantity's error. A model in matrix
     notation is checked on n standard normal points (it lives on R^d), without the Hessian,
     which it does not compile (:func:`check_matrix_model_differences`).
+
+    The references use only log f, by central differences with a step h per coordinate,
+
+        d log f / dx_i ~ (log f(x + h e_i) - log f(x - h e_i)) / (2 h),
+
+    the Hessian by second differences, the Laplacian its trace; each error is
+    max abs(compiled - fd) / max(1, abs(fd)) over the n probe points inside the domain.
+
+    >>> from scoresym import zoo
+    >>> b = zoo.get("quartic_1d")
+    >>> r = check_finite_differences(b.model, b.truth, n=10, seed=0)
+    >>> r.ok, all(r.details["errors"][q] <= TOLERANCES[q] for q in TOLERANCES)
+    (True, True)
     """
     if isinstance(model, MatrixModel):
         return check_matrix_model_differences(model, params, X, n, seed)

@@ -70,6 +70,16 @@ def check_fisher(data_model, data_params, model, params, samples=None, method="a
     Monte Carlo ("mc": ``samples`` or n draws from the data model's sampler), or "auto".
     ``details`` holds explicit, implicit, constant and difference = explicit - implicit, which is
     the same at every value of the model's parameters.
+
+    With s the model's score and p the data density, it checks
+
+        1/2 E_p ||grad log p - s||^2 = E_p[1/2 ||s||^2 + tr grad_x s] + 1/2 E_p ||grad log p||^2.
+
+    >>> from scoresym import zoo
+    >>> b = zoo.get("gaussian_1d")                 # data N(0.5, 2): 1/2 E[s_p^2] = 1/(2 s2)
+    >>> r = check_fisher(b.model, b.truth, b.model, {"mu": 0.0, "s2": 1.0}, method="quad")
+    >>> r.ok, round(r.details["constant"], 6), round(r.details["difference"], 6)
+    (True, 0.25, 0.25)
     """
     param_values(params, model.params)  # name what is missing, unknown or not a number
     param_values(data_params, data_model.params)

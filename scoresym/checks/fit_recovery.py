@@ -22,7 +22,17 @@ N_STDERR = 4.0
 def check_fit_recovery(builtin, n: int = 4000, seed=None,
                        n_stderr: float = N_STDERR) -> CheckResult:
     """Fit ``builtin.model`` to n draws at ``builtin.truth``; the parameter farthest from the
-    truth, in standard errors, is compared with ``n_stderr`` standard errors."""
+    truth, in standard errors, is compared with ``n_stderr`` standard errors:
+
+        ok = max_k abs(theta_hat_k - theta_k) / stderr_k <= n_stderr.
+
+    >>> from scoresym import zoo
+    >>> r = check_fit_recovery(zoo.get("gaussian_1d"), n=500, seed=0)
+    >>> r.ok, r.lhs_label, r.rhs                   # the worst parameter and its truth
+    (True, 'mu estimate', 0.5)
+    >>> bool(r.error <= 4 * r.stderr)
+    True
+    """
     init = {k: 0.8 * v + 0.1 for k, v in builtin.truth.items()}
     r = fit(builtin.model, builtin.sample(n, seed=seed), weight=builtin.fit_weight, init=init)
     z = {k: abs(r.params[k] - builtin.truth[k]) / r.stderr[k] for k in r.names}

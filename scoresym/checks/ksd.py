@@ -23,7 +23,19 @@ from .check import Check, Planned, Subject
 def check_ksd(model, params: dict, X, kernel: str = "imq", n_bootstrap: int = 500,
               alpha: float = 0.05, seed=None, **kernel_options) -> CheckResult:
     """H0: the points X are draws from the model at ``params``, by :func:`scoresym.ksd_test`;
-    ok when not rejected."""
+    ok when not rejected. With u the U-statistic of KSD^2 = E_{x, y ~ q} u_p(x, y) and c the
+    wild bootstrap's critical value at level alpha:
+
+        ok = (u <= c) = (p-value > alpha),   with lhs = u and tolerance = c.
+
+    >>> from scoresym import zoo
+    >>> b = zoo.get("gaussian_1d")
+    >>> X = b.sample(300, seed=0)
+    >>> check_ksd(b.model, b.truth, X, seed=0).ok                    # the model's own draws
+    True
+    >>> check_ksd(b.model, {"mu": 2.0, "s2": 2.0}, X, seed=0).ok     # another mean
+    False
+    """
     test = ksd_test(model, params, X, kernel=kernel, n_bootstrap=n_bootstrap, alpha=alpha,
                     seed=seed, **kernel_options)
     return CheckResult(f"ksd[{test.kernel}]", test.statistic, 0.0, test.statistic,

@@ -35,7 +35,18 @@ def langevin_draws(mixture: GaussianMixture = MIXTURE, score=None, params=None, 
                    steps_per_level: int = LADDER["steps_per_level"]) -> dict:
     """Annealed Langevin draws with ``score`` (default: the mixture's exact noised score,
     derived symbolically) from uniform starting points over the mixture's extent, and the
-    settings they were drawn with."""
+    settings they were drawn with:
+
+        sigmas = geometric_sigmas(largest, smallest, levels),
+        X = annealed_langevin(score, X0, sigmas, step_size, steps_per_level),
+
+    X0 uniform on the box [min mu - 3 largest, max mu + 3 largest]; X targets the mixture
+    convolved with N(0, sigma_L^2 I), sigma_L = ``smallest``.
+
+    >>> d = langevin_draws(n=200, seed=0, levels=5, steps_per_level=10)
+    >>> d["X"].shape, d["sigma"], len(d["sigmas"])
+    ((200, 2), 0.5, 5)
+    """
     start_seed, chain_seed = independent_seeds(seed, 2)
     sigmas = geometric_sigmas(largest, smallest, levels)
     low, high = mixture.means.min(0) - 3 * largest, mixture.means.max(0) + 3 * largest
@@ -49,7 +60,17 @@ def langevin_draws(mixture: GaussianMixture = MIXTURE, score=None, params=None, 
 def check_mode_weight(mixture: GaussianMixture, X, sigma: float, component: int = 0,
                       n_stderr: float = DEFAULT_N_STDERR) -> CheckResult:
     """Mean posterior responsibility of ``component`` over the points X (targeting the mixture
-    noised by sigma) against its weight, within ``n_stderr`` standard errors."""
+    noised by sigma) against its weight, within ``n_stderr`` standard errors:
+
+        mean_i r_k(x_i) = w_k,   r_k(x) = w_k N(x; mu_k, (v_k + sigma^2) I)
+                                          / sum_j w_j N(x; mu_j, (v_j + sigma^2) I).
+
+    >>> X = MIXTURE.sample(2000, seed=0, sigma=0.5)          # exact draws: weights 0.2, 0.8
+    >>> check_mode_weight(MIXTURE, X, 0.5).ok, check_mode_weight(MIXTURE, X, 0.5, 1).ok
+    (True, True)
+    >>> check_mode_weight(MIXTURE, X[X[:, 0] > 0], 0.5).ok    # one mode's points only
+    False
+    """
     r = mixture.responsibilities(X, sigma)[:, component]
     weight = float(mixture.weights[component])
     return mc_result(f"langevin_weight[noised mixture, component {component + 1}]", r,
@@ -60,7 +81,18 @@ def check_mode_weight(mixture: GaussianMixture, X, sigma: float, component: int 
 def check_two_sample(mixture: GaussianMixture, X, sigma: float, seed=None,
                      alpha: float = 0.01, n_permutations: int = 200) -> CheckResult:
     """MMD^2 between the points X and as many exact draws of the mixture noised by sigma,
-    against the permutation null's (1 - alpha) quantile."""
+    against the permutation null's (1 - alpha) quantile. With Y the exact draws and k the
+    Gaussian kernel at the median distance, the U-statistic
+
+        MMD^2 = mean_{i != j} k(x_i, x_j) + mean_{i != j} k(y_i, y_j) - 2 mean_{i, j} k(x_i, y_j)
+
+    passes when it does not exceed that quantile.
+
+    >>> X = MIXTURE.sample(500, seed=0, sigma=0.5)
+    >>> check_two_sample(MIXTURE, X, 0.5, seed=0).ok, check_two_sample(MIXTURE, X + 1.0, 0.5,
+    ...                                                                   seed=0).ok
+    (True, False)
+    """
     exact = mixture.sample(len(X), seed=seed, sigma=sigma)
     test = mmd_test(X, exact, n_permutations=n_permutations, alpha=alpha, seed=seed)
     return CheckResult("langevin_two_sample[noised mixture]", test["statistic"], 0.0,
@@ -78,7 +110,19 @@ def check_annealed_langevin(mixture: GaussianMixture = MIXTURE, score=None, para
                             **ladder) -> CheckResult:
     """Annealed Langevin with ``score`` (default: the exact noised score) reproduces the first
     component's weight; the two-sample test's p-value is in the details. ``ladder``: largest,
-    smallest, levels, step_size, steps_per_level (defaults: :data:`LADDER`)."""
+    smallest, levels, step_size, steps_per_level (defaults: :data:`LADDER`).
+
+    With X the chain's points (:func:`langevin_draws`) and r_1 the first component's posterior
+    responsibility under the mixture noised by sigma_L (:func:`check_mode_weight`):
+
+        mean_i r_1(x_i) = w_1   within ``n_stderr`` standard errors.
+
+    >>> check_annealed_langevin(n=500, seed=0, steps_per_level=20).ok
+    True
+    >>> stuck = {**NOT_MIXING, "steps_per_level": 20}          # largest level 0.5: no mixing
+    >>> check_annealed_langevin(n=300, seed=0, **stuck).ok
+    False
+    """
     draws_seed, test_seed = independent_seeds(seed, 2)
     draws = langevin_draws(mixture, score, params, n, draws_seed, **ladder)
     result = check_mode_weight(mixture, draws["X"], draws["sigma"], 0, n_stderr)

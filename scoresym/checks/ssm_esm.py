@@ -23,7 +23,16 @@ def check_ssm_esm(model, params, samples=None, n_projections: int = 64, projecti
                   variance_reduced: bool = False, seed=None, n: int = 1000,
                   n_stderr: float = DEFAULT_N_STDERR) -> CheckResult:
     """SSM averaged over ``n_projections`` projections per sample agrees with ESM, per sample
-    paired, within ``n_stderr`` standard errors (E_v[v v^T] = I makes E_v[SSM] = ESM)."""
+    paired, within ``n_stderr`` standard errors (E_v[v v^T] = I makes E_v[SSM] = ESM):
+
+        E_v[v^T (grad_x s) v + 1/2 (v^T s)^2] = tr grad_x s + 1/2 ||s||^2   per sample x.
+
+    >>> from scoresym import zoo
+    >>> b = zoo.get("gaussian_1d")                 # in 1-D, v = +-1: SSM = ESM exactly
+    >>> r = check_ssm_esm(b.model, b.truth, n=100, n_projections=2, seed=0)
+    >>> r.ok, bool(r.error < 1e-12)
+    (True, True)
+    """
     data_seed, projection_seed = independent_seeds(seed, 2)
     X = resolve_samples(model, params, samples, n, data_seed)
     ssm = ssm_loss(model, X, n_projections=n_projections, projection=projection,

@@ -59,6 +59,21 @@ def check_stein(model, params, test_function=None, samples=None, method="auto", 
     ``test_function``: None (g_i = x_i + x_i^2), a string ("x**2" or "x1**2, x2"), SymPy
     expression(s), or an autograd.numpy callable (n, d) -> (n, d). ``method``: "quad" (d <= 2),
     "mc" (``samples``, or n draws from the model's sampler with ``seed``), or "auto".
+
+    Stein's identity, with s(x) = grad_x log f(x) and p = f / Z:
+
+        lhs = E_p[g(x)^T s(x)] = -E_p[div g(x)] = rhs,
+
+    true when f g vanishes at the edges of the domain (see :func:`check_boundary`).
+
+    >>> from scoresym import zoo
+    >>> b = zoo.get("gaussian_1d")                                # N(0.5, 2), g = x^2
+    >>> r = check_stein(b.model, b.truth, "x**2", method="quad")
+    >>> r.ok, round(r.lhs, 6), round(r.rhs, 6)                    # -E[2 x] = -2 mu = -1
+    (True, -1.0, -1.0)
+    >>> e = zoo.get("exponential")                   # g = 1: f g = f does not vanish at 0
+    >>> check_stein(e.model, e.truth, "1", method="quad").ok      # E[s] = -lam, -E[0] = 0
+    False
     """
     param_values(params, model.params)  # name what is missing, unknown or not a number
     field = vector_field(model, test_function)

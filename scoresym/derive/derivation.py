@@ -49,6 +49,10 @@ class StepChecks(list):
         return all(r.ok == r.details["expected_ok"] for r in self
                    if r.details["expected_ok"] is not None)
 
+    def _repr_markdown_(self) -> str:
+        """Jupyter shows the checks as the table of ``checks_table``."""
+        return checks_table(self)
+
 
 def as_expected(result) -> str:
     """"yes", "NO", or "undecided" for a step's CheckResult."""
@@ -64,7 +68,20 @@ class Step:
     parameters under which it holds (a boundary term that vanishes only for some of them),
     decided at the parameters of the check. Where the Conditions are undecided symbolically,
     the step marked ``decides`` (the boundary term, computed exactly at those values) decides
-    for every step that shares them."""
+    for every step that shares them.
+
+    The step asserts the equation ``equation() = Eq(lhs, rhs)``; ``kind`` is "identity" when a
+    claim checks it numerically (claim(context) -> CheckResult comparing lhs and rhs), else
+    "definition".
+
+    >>> import sympy
+    >>> x = sympy.Symbol("x")
+    >>> step = Step("A square", (x + 1)**2, x**2 + 2*x + 1, "Expand.")
+    >>> step.kind, sympy.expand(step.lhs - step.rhs) == 0
+    ('definition', True)
+    >>> step.equation()
+    Eq((x + 1)**2, x**2 + 2*x + 1)
+    """
 
     title: str
     lhs: sympy.Basic
@@ -84,7 +101,26 @@ class Step:
 
 @dataclass
 class Derivation:
-    """A titled list of steps and the result they reach."""
+    """A titled list of steps and the result they reach.
+
+    The steps form the chain lhs_k = rhs_k, k = 1..K, each with its reason, ending at
+    ``result``; ``check(params)`` evaluates each step that makes a numeric claim, both sides
+    by independent routes, and ``to_text``, ``to_markdown`` and ``to_latex`` render it.
+
+    >>> import sympy
+    >>> x = sympy.Symbol("x")
+    >>> d = Derivation("demo", [Step("A square", (x + 1)**2, x**2 + 2*x + 1, "Expand.")],
+    ...                x**2 + 2*x + 1)
+    >>> print(d.to_markdown().splitlines()[2])
+    **1. A square.** Expand.
+    >>> import scoresym as ss
+    >>> stein = ss.derive(ss.zoo.get("gaussian_1d").model, "stein", test_function="x**2")
+    >>> stein.result                                    # E[g s] = -E[div g] with g = x^2
+    Eq(E_p[x**2*(mu - x)/s2], -E_p[2*x])
+    >>> checks = stein.check({"mu": 0.5, "s2": 2.0})
+    >>> len(checks), checks.ok                    # every claim as the mathematics expects
+    (5, True)
+    """
 
     title: str
     steps: list

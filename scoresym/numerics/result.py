@@ -21,7 +21,22 @@ from dataclasses import dataclass, field
 
 @dataclass
 class CheckResult:
-    """The outcome of comparing two numbers that the mathematics says are equal."""
+    """The outcome of comparing two numbers that the mathematics says are equal.
+
+    ``lhs`` and ``rhs`` are the two sides, ``error`` their distance (usually abs(lhs - rhs),
+    relative for some checks) and ``tolerance`` the bound it must meet:
+
+        ok = (lhs, rhs and error are finite) and error <= tolerance,
+
+    where a Monte Carlo check (``stderr`` set) takes tolerance = n_stderr * stderr (floored
+    just above rounding). ``bool(result)`` is ``result.ok``.
+
+    >>> r = CheckResult("E[x] = 0", lhs=0.01, rhs=0.0, error=0.01, tolerance=0.05)
+    >>> r.ok, bool(CheckResult("E[x] = 0", 0.2, 0.0, 0.2, 0.05))
+    (True, False)
+    >>> CheckResult("nan", float("nan"), 0.0, 0.0, 1.0).ok       # a side that is not finite
+    False
+    """
 
     name: str
     lhs: float

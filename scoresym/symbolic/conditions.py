@@ -82,7 +82,7 @@ class Conditions(tuple):
 
     def __str__(self) -> str:
         parts = [str(c) for c in self] + [f"undecided: {reason}" for reason in self.undecided]
-        return "; ".join(parts) if parts else "none"
+        return "; ".join(parts) if parts else "always (no conditions)"
 
 
 def _at(expr, params: dict):
