@@ -431,7 +431,8 @@ def _gof_parser(commands) -> None:
                      help="test at the score-matching estimate from the same data")
     gof.add_argument("--weight", help="with --fit on a bounded domain: the fit's weight")
     gof.add_argument("--kernel", choices=("imq", "rbf"), default="imq",
-                     help="IMQ (c^2 + |x - y|^2)^beta (default) or Gaussian RBF")
+                     help="IMQ (c^2 + r^2)^beta with r the distance between points "
+                          "(default), or Gaussian RBF")
     gof.add_argument("--bandwidth", type=positive_float,
                      help="the RBF's bandwidth (default: the median distance)")
     gof.add_argument("--c", type=positive_float, help="the IMQ's c (default 1)")

@@ -33,6 +33,7 @@ from .estimate import fit
 from .langevin import LADDER
 from .losses import dsm_loss, esm_loss, geometric_sigmas, loss_gradient, ncsn_loss, ssm_loss
 from .outputs import atomic_file, output_folder
+from .randomness import independent_seeds
 from .symbolic.fields import vector_field
 
 #: Okabe-Ito, safe for the common colour-vision deficiencies.
@@ -272,12 +273,13 @@ def dsm_noise_levels(seed=0, quick: bool = False):
     true mixture p. (No example: several fits and quadratures, seconds.)
     """
     b = zoo.get("gaussian_mixture_2d")
-    X = b.sample(1000 if quick else 4000, seed=seed)
+    data_seed, noise_seed = independent_seeds(seed, 2)   # the noise is not the data's draws
+    X = b.sample(1000 if quick else 4000, seed=data_seed)
     start = {k: 0.8 * v + 0.1 for k, v in b.truth.items()}
     losses, fishers = [], []
-    for sigma in SIGMAS:
-        fitted, value = _fit_by_loss(b, X, dsm_loss, start, sigma=sigma, seed=seed,
-                                     antithetic=True)
+    for sigma in SIGMAS:  # a SeedSequence gives the same noise at every call: a fixed loss
+        fitted, value = _fit_by_loss(b, X, dsm_loss, start, sigma=sigma,
+                                     seed=noise_seed, antithetic=True)
         losses.append(value)
         fishers.append(check_fisher(b.model, b.truth, b.model, fitted, method="quad")
                        .details["explicit"])
@@ -308,13 +310,14 @@ def ssm_projections(seed=0, quick: bool = False):
     b = zoo.get("gaussian_full_3d")
     repeats = 2 if quick else 5
     errors, seconds = np.zeros((repeats, len(PROJECTIONS))), np.zeros((repeats, len(PROJECTIONS)))
-    for r in range(repeats):
-        X = b.sample(300 if quick else 1000, seed=seed + r)
+    for r, replication in enumerate(independent_seeds(seed, repeats)):
+        data_seed, projection_seed = independent_seeds(replication, 2)
+        X = b.sample(300 if quick else 1000, seed=data_seed)
         exact = fit(b.model, X).params
         for j, M in enumerate(PROJECTIONS):
             start = time.perf_counter()
             fitted, _ = _fit_by_loss(b, X, ssm_loss, dict(b.truth), n_projections=M,
-                                     seed=seed + r)
+                                     seed=projection_seed)
             seconds[r, j] = time.perf_counter() - start
             errors[r, j] = max(abs(fitted[k] - exact[k]) for k in exact)
     with style():

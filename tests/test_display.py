@@ -41,3 +41,26 @@ def test_a_ksd_test_shows_its_verdict_escaped():
     result = ss.ksd_test(b.model, b.truth, X, seed=0)
     page = result._repr_html_()
     assert ">rejected</b>" in page and html.escape(str(result)) in page
+
+
+def test_a_derivation_and_its_step_checks_show_as_markdown():
+    b = ss.zoo.get("gaussian_1d")
+    d = ss.derive(b.model)
+    results = d.check({"mu": 0.5, "s2": 2.0}, data_params=b.truth)
+    assert d._repr_markdown_() == d.to_markdown()
+    table = results._repr_markdown_()
+    assert table.startswith("| step | claim |") and table.count("\n") == 2 + len(results)
+    for r in results:
+        assert f"| {r.details['step']} | {r.details['title']} |" in table
+
+
+def test_a_check_result_shows_its_comparison_as_a_table():
+    e = ss.zoo.get("exponential")
+    r = ss.check_stein(e.model, e.truth, "1", method="quad")  # fails: p(0) g(0) = 3/2
+    page = r._repr_html_()
+    assert ">FAILED</b>" in page and html.escape(str(r)) in page
+    assert f"<tr><td>{html.escape(r.lhs_label)}</td><td>{r.lhs:.10g}</td></tr>" in page
+    assert f"<tr><td>tolerance</td><td>{r.tolerance:.3g}</td></tr>" in page
+    mc = ss.check_stein(ss.zoo.get("gaussian_1d").model, {"mu": 0.0, "s2": 1.0}, "x",
+                        method="mc", n=500, seed=0)
+    assert f"<tr><td>standard error</td><td>{mc.stderr:.3g}</td></tr>" in mc._repr_html_()

@@ -6,7 +6,7 @@ import time
 import pytest
 import sympy
 
-from scoresym import Model, ScoresymInputError
+from scoresym import Model, ScoresymInputError, budgets
 from scoresym.symbolic.expressions import check_name, parse_expression
 
 x = sympy.Symbol("x", real=True)
@@ -100,10 +100,16 @@ def test_code_in_a_string_never_runs():
     assert not os.path.exists(MARKER)
 
 
-def test_numeric_calls_are_left_unevaluated_and_fast():
+# "At once" below means: long before the budget for evaluating a constant, raised here to 60 s
+# so that a refusal by the budget would show; 10 s is generous for a loaded machine.
+AT_ONCE = 10.0
+
+
+def test_numeric_calls_are_left_unevaluated_at_once():
     start = time.perf_counter()
-    expr = parse_expression("gamma(170) * x", NAMES)
-    assert time.perf_counter() - start < 1.0
+    with budgets(constant=60.0):
+        expr = parse_expression("gamma(170) * x", NAMES)
+    assert time.perf_counter() - start < AT_ONCE
     assert expr.has(sympy.gamma)  # not the 305-digit factorial
 
 
@@ -127,9 +133,9 @@ BAD_CONSTANTS = [
 @pytest.mark.parametrize("text, fragment", BAD_CONSTANTS)
 def test_constants_that_are_not_usable_real_numbers_are_refused_at_once(text, fragment):
     start = time.perf_counter()
-    with pytest.raises(ScoresymInputError) as info:
+    with budgets(constant=60.0), pytest.raises(ScoresymInputError) as info:
         parse_expression(text, NAMES)
-    assert time.perf_counter() - start < 2.0
+    assert time.perf_counter() - start < AT_ONCE
     assert fragment in str(info.value)
 
 
@@ -160,10 +166,9 @@ LONG = [
 
 @pytest.mark.parametrize("text, expected", LONG, ids=lambda v: f"{len(v)} chars"
                          if isinstance(v, str) else "")
-def test_long_flat_chains_parse_exactly_and_fast(text, expected):
-    start = time.perf_counter()
+def test_long_flat_chains_parse_exactly(text, expected):
+    # their speed (linear in the length) is measured by benchmarks/parse_scaling.py, not here
     assert parse_expression(text, NAMES) == expected
-    assert time.perf_counter() - start < 1.0
 
 
 def test_deep_nesting_is_refused_clearly():

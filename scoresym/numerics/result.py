@@ -70,11 +70,25 @@ class CheckResult:
                 f"{rhs:.6f}, {comparison}{how}: {'ok' if self.ok else 'FAILED'}")
 
     def _repr_html_(self) -> str:
+        """Jupyter's display: the verdict and the one-line summary, then a table of the
+        comparison (both sides, the error, the tolerance, the standard error, the method)
+        and one of the details."""
         colour = "#1b7837" if self.ok else "#b2182b"
-        rows = "".join(f"<tr><td>{html.escape(str(k))}</td><td>{html.escape(str(v))}</td></tr>"
-                       for k, v in self.details.items())
+        compared = [(self.lhs_label, f"{self.lhs:.10g}"), (self.rhs_label, f"{self.rhs:.10g}"),
+                    ("|diff|", f"{self.error:.3g}"), ("tolerance", f"{self.tolerance:.3g}")]
+        if self.stderr:
+            compared.append(("standard error", f"{self.stderr:.3g}"))
+        compared.append(("method", self.method or "-"))
         return (f"<div><b style='color:{colour}'>{'ok' if self.ok else 'FAILED'}</b> "
-                f"<code>{html.escape(str(self))}</code><table>{rows}</table></div>")
+                f"<code>{html.escape(str(self))}</code>"
+                f"{_html_table(compared)}{_html_table(self.details.items())}</div>")
+
+
+def _html_table(rows) -> str:
+    """An HTML table of (name, value) rows, every cell escaped."""
+    cells = "".join(f"<tr><td>{html.escape(str(k))}</td><td>{html.escape(str(v))}</td></tr>"
+                    for k, v in rows)
+    return f"<table>{cells}</table>" if cells else ""
 
 
 def infinite_result(name: str, reasons: list, labels: tuple) -> CheckResult:
