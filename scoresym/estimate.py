@@ -461,7 +461,7 @@ def _require_a_density(model, result, weights) -> None:
     failing = model.conditions.failing(result.params)
     if not failing:
         return
-    shown = ", ".join(f"{k}={v:.6g}" for k, v in result.params.items())
+    shown = ", ".join(f"{k}={v + 0.0:.6g}" for k, v in result.params.items())  # no "-0"
     never = bracket_conditions(model, score_products(model, weights))
     if never.decided and never.expr is sympy.false:
         raise ScoresymInputError(_invalid(model, weights, "; ".join(c.reason for c in never),

@@ -81,9 +81,11 @@ def style():
 # --- a small score network (scoresym.nets) ------------------------------------------------------
 
 def train_score_network(X, loss: str = "dsm", sigma: float = 0.3, steps: int = 1500,
-                        batch: int = 256, seed=0, width: int = 64) -> nets.TrainResult:
+                        batch: int = 256, seed=0, width: int = 64,
+                        callback=None) -> nets.TrainResult:
     """Train a d-width-width-d SiLU MLP score network on data X by ESM (exact trace) or DSM at
-    ``sigma`` with :func:`scoresym.nets.train` (Adam, step 3e-3, minibatches of ``batch``).
+    ``sigma`` with :func:`scoresym.nets.train` (Adam, step 3e-3, minibatches of ``batch``;
+    ``callback(step, params, loss)`` after every step, e.g. to keep a learning curve).
     Per minibatch it minimizes, over the network's weights, with s the network's output,
 
         ESM: mean 1/2 ||s(x)||^2 + tr grad_x s(x),
@@ -104,7 +106,7 @@ def train_score_network(X, loss: str = "dsm", sigma: float = 0.3, steps: int = 1
     d = X.shape[1]
     start = nets.init(seed, [d, width, width, d], scale="normal")
     return nets.train(objective, start, X, steps=steps, step_size=3e-3, batch_size=batch,
-                      seed=seed)
+                      seed=seed, callback=callback)
 
 
 def network_fisher(params, builtin, X) -> float:

@@ -20,7 +20,7 @@ from __future__ import annotations
 import math
 import sys
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import autograd
 import autograd.numpy as anp
@@ -158,7 +158,6 @@ class TrainResult:
     losses: np.ndarray
     seconds: float
     steps: int
-    history: list = field(default_factory=list)
 
     def __repr__(self) -> str:
         last = self.losses[-min(50, len(self.losses)):]
