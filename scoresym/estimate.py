@@ -37,6 +37,17 @@ import numpy as np
 import scipy.optimize
 import sympy
 
+from .chunks import (
+    Moments,
+    chunked_points,
+    extremes,
+    is_chunked,
+    largest_deviations,
+    merge_extremes,
+    merged,
+    order_statistic,
+    per_block,
+)
 from .codegen.functions import CompiledFunction, as_points, positive_int, scalar_param
 from .errors import ScoresymInputError
 from .matrix_fit import fit_matrix_model
@@ -45,7 +56,7 @@ from .memo import PerModel
 from .numerics.differences import fd_hessian
 from .numerics.optimality import (
     NOT_STATIONARY,
-    stationary,
+    STATIONARY_IN_STDERR,
     weakest_direction,
 )
 from .symbolic.boundary import boundary_terms
@@ -250,13 +261,17 @@ class _Objective:
                                          model.params, "vector", shifts=shifts)
         self.quadratic = _is_quadratic(self.public, free)
         if self.quadratic:
-            # only the entries j <= k that are not identically zero
+            # only the entries j <= k that are not identically zero, each distinct expression
+            # once (a Gaussian's 2,145 entries at d = 10 are 66 monomials x_i x_j, x_i and 1)
             entries = [(j, k, sympy.diff(gradient[j], free[k]))
                        for j in range(len(free)) for k in range(j, len(free))]
-            self.entries = [(j, k) for j, k, e in entries if e != 0]
+            distinct = list(dict.fromkeys(e for _, _, e in entries if e != 0))
+            where = {e: i for i, e in enumerate(distinct)}
+            self.entries = [(j, k, where[e]) for j, k, e in entries if e != 0]
             self.hessian = CompiledFunction(
-                "hessian_theta", sympy.Matrix([e for _, _, e in entries if e != 0] or [0]),
+                "hessian_theta", sympy.Matrix(distinct or [0]),
                 model.variables, model.params, "vector", shifts=shifts)
+            self.distinct = len(distinct)
         else:
             self.traced_gradient = self.gradient.on_backend("autograd")
 
@@ -267,18 +282,76 @@ class _Objective:
         mean = self.mean_hessian(X, values, chunk) if hessian else None
         return self.value(X, **values), self.gradient(X, **values)[:, :len(self.free)], mean
 
+    def means(self, X, values: dict):
+        """(mean h, mean gradient (p,)) over X at ``values``, or None where h or the gradient is
+        not finite at some point. On chunked X, one pass of block sums."""
+        if is_chunked(X):
+            parts = per_block(lambda B: self._sums(B, values), X)
+            if not all(finite for finite, _, _ in parts):
+                return None
+            n = len(X)
+            return (float(sum(h for _, h, _ in parts) / n),
+                    np.sum([g for _, _, g in parts], axis=0) / n)
+        with np.errstate(all="ignore"):
+            h, g, _ = self.pieces(X, values, hessian=False)
+        if not (np.all(np.isfinite(h)) and np.all(np.isfinite(g))):
+            return None
+        return float(h.mean()), g.mean(axis=0)
+
+    def _sums(self, B, values: dict) -> tuple:
+        with np.errstate(all="ignore"):
+            h, g, _ = self.pieces(B, values, hessian=False)
+        finite = bool(np.all(np.isfinite(h)) and np.all(np.isfinite(g)))
+        return finite, float(h.sum()), g.sum(axis=0)
+
+    def gradient_statistics(self, X, values: dict, tails: bool = True) -> GradientStatistics:
+        """The per-sample gradients' statistics at ``values`` (see
+        :class:`GradientStatistics`); on chunked X one pass, the tail index from each block's
+        extreme values (exactly the in-memory one)."""
+        if not is_chunked(X):
+            with np.errstate(all="ignore"):
+                h, g, _ = self.pieces(X, values, hessian=False)
+            finite = bool(np.all(np.isfinite(h)) and np.all(np.isfinite(g)))
+            p = len(self.free)
+            return GradientStatistics(
+                len(X), float(h.mean()), g.mean(axis=0),
+                np.cov(g.T, bias=False).reshape(p, p) if finite else None, g.std(axis=0),
+                tail_index(g) if tails and finite else float("nan"), finite)
+        k = _hill_count(len(X)) + 1
+
+        def block(B):
+            with np.errstate(all="ignore"):
+                h, g, _ = self.pieces(B, values, hessian=False)
+            finite = bool(np.all(np.isfinite(h)) and np.all(np.isfinite(g)))
+            return finite, float(h.sum()), Moments.of(g), extremes(g, k) if tails else None
+
+        parts = per_block(block, X)
+        finite = all(part[0] for part in parts)
+        moments = merged([part[2] for part in parts])
+        tail = float("nan")
+        if tails and finite:
+            candidates = merge_extremes([part[3] for part in parts], k)
+            tail = _hill(largest_deviations(candidates, moments.mean, k))
+        return GradientStatistics(len(X), float(sum(part[1] for part in parts) / len(X)),
+                                  moments.mean, moments.covariance() if finite else None,
+                                  moments.std(), tail, finite)
+
     def mean_hessian(self, X, values: dict, chunk: int = 20_000) -> np.ndarray:
-        """The mean over X of the Hessian of h in the free parameters, (p, p)."""
+        """The mean over X of the Hessian of h in the free parameters, (p, p) (on chunked X,
+        the blocks' sums added)."""
+        if is_chunked(X):
+            return sum(per_block(lambda B: self.mean_hessian(B, values, chunk) * len(B),
+                                 X)) / len(X)
         p = len(self.free)
         if not self.quadratic:
             return self._traced_hessian(X, values, chunk)
-        total = np.zeros(len(self.entries))
+        total = np.zeros(self.distinct)
         for start in range(0, len(X), chunk):
-            block = self.hessian(X[start:start + chunk], **values)[:, :len(self.entries)]
+            block = self.hessian(X[start:start + chunk], **values)[:, :self.distinct]
             total += block.sum(axis=0)
         mean = np.zeros((p, p))
-        for (j, k), value in zip(self.entries, total / len(X)):
-            mean[j, k] = mean[k, j] = value
+        for j, k, i in self.entries:
+            mean[j, k] = mean[k, j] = total[i] / len(X)
         return mean
 
     def _traced_hessian(self, X, values: dict, chunk: int) -> np.ndarray:
@@ -331,9 +404,51 @@ class _Objective:
         is set by its largest values). alpha < 1 means that its mean, the objective's Hessian,
         is infinite in the population: the estimate is decided by the few points where the
         curvature is largest (data at an edge where the weight is too weak)."""
+        if is_chunked(X):
+            return self._chunked_curvature_tail_index(X, values)
         indices = [(tail_index(self.differenced_gradients(X, values, j)[:, j:j + 1], np.median),
                     p.name) for j, p in enumerate(self.free)]
         return min(indices)
+
+    def _curvatures(self, B, values: dict) -> np.ndarray:
+        """Per-sample d^2 h / d theta_j^2, (b, p), by :meth:`differenced_gradients`."""
+        return np.column_stack([self.differenced_gradients(B, values, j)[:, j]
+                                for j in range(len(self.free))])
+
+    def _chunked_curvature_tail_index(self, X, values: dict) -> tuple:
+        """:meth:`curvature_tail_index` over chunked X, exactly: the medians by
+        :func:`~scoresym.chunks.order_statistic`, then the largest deviations from them."""
+        def curvatures(B):
+            return self._curvatures(B, values)
+
+        medians = order_statistic(curvatures, X, (len(X) - 1) / 2)
+        k = _hill_count(len(X)) + 1
+        candidates = merge_extremes(per_block(lambda B: extremes(curvatures(B), k), X), k)
+        deviations = largest_deviations(candidates, medians, k)
+        return min((_hill(deviations[:, j:j + 1]), p.name) for j, p in enumerate(self.free))
+
+
+@dataclass
+class GradientStatistics:
+    """Statistics of the per-sample gradients g_i of the objective in theta, at one point:
+    ``n``, ``h_mean`` (the objective), ``mean`` (p,), ``covariance`` J (p, p, with 1/(n - 1);
+    None where not finite), ``std`` (p, with 1/n), ``tail`` (the Hill index of
+    :func:`tail_index`; NaN when not asked for) and ``finite``."""
+
+    n: int
+    h_mean: float
+    mean: np.ndarray
+    covariance: np.ndarray | None
+    std: np.ndarray
+    tail: float
+    finite: bool
+
+    @property
+    def stationary(self) -> bool:
+        """The mean gradient 0 within STATIONARY_IN_STDERR of its standard error in every
+        coordinate (:func:`~scoresym.numerics.optimality.stationary`)."""
+        return self.finite and bool(np.all(np.abs(self.mean) <= STATIONARY_IN_STDERR
+                                           * self.std / np.sqrt(self.n) + 1e-12))
 
 
 def _is_quadratic(h: sympy.Expr, free: list) -> bool:
@@ -397,7 +512,10 @@ def fit(model, X, method: str = "auto", init=None, weight=None, fixed=None,
         raise ScoresymInputError(f"method must be one of {', '.join(METHODS)}, got {method!r}")
     if stderr not in STDERRS:
         raise ScoresymInputError(f"stderr must be one of {', '.join(STDERRS)}, got {stderr!r}")
-    X = as_points(X, model.dim)
+    X = chunked_points(X, model.dim) if is_chunked(X) else as_points(X, model.dim)
+    if is_chunked(X) and stderr == "bootstrap":
+        raise ScoresymInputError("stderr='bootstrap' resamples rows in memory; data in chunks "
+                                 "(a dask array) get the sandwich standard errors")
     _check_data(model, X)
     fixed, init = _arguments(model, fixed, init)
     free = [p for p in model.params if p.name not in fixed]
@@ -474,9 +592,22 @@ def _require_a_density(model, result, weights) -> None:
 def _check_data(model, X) -> None:
     if len(X) < 2:
         raise ScoresymInputError(f"fit needs at least 2 points, got {len(X)}")
+    if is_chunked(X):
+        per_block(lambda B, start: _check_block(model, B, start), X, with_start=True)
+        return
     if not np.all(np.isfinite(X)):
         raise ScoresymInputError("X contains NaN or infinite values")
     model.require_inside(X)
+
+
+def _check_block(model, B, start: int) -> None:
+    """:func:`_check_data` for one block of chunked data, naming where the block starts."""
+    try:
+        _check_data(model, np.asarray(B)) if len(B) >= 2 else model.require_inside(B)
+        if not np.all(np.isfinite(B)):
+            raise ScoresymInputError("X contains NaN or infinite values")
+    except ScoresymInputError as error:
+        raise ScoresymInputError(f"{error} (in the block of rows from {start})") from None
 
 
 def _arguments(model, fixed, init) -> tuple:
@@ -552,25 +683,24 @@ def _solve(model, objective, X, method, init, fixed, free, weights) -> _Solution
 
 
 def _solve_linear(objective, X, fixed, free) -> dict:
-    """theta = -G^-1 b from the mean gradient b at theta = 0 and the constant mean Hessian G."""
+    """theta = -G^-1 b from the mean gradient b at theta = 0 and the constant mean Hessian G
+    (on chunked data: one pass for b, one for G)."""
     zero = {**{p.name: 0.0 for p in free}, **fixed}
-    _, gradients, G = _finite_pieces(objective, X, zero)
-    b = gradients.mean(axis=0)
+    means, G = objective.means(X, zero), objective.mean_hessian(X, zero)
+    if means is None or not np.all(np.isfinite(G)):
+        raise ScoresymInputError(_degenerate_message(objective.m, X, zero))
+    b = means[1]
     _require_identified(G, [p.name for p in free], constant_columns(objective.m, X))
     theta = np.linalg.solve(G, -b)
     return dict(zip([p.name for p in free], theta))
 
 
-def _finite_pieces(objective, X, values):
-    with np.errstate(all="ignore"):
-        pieces = objective.pieces(X, values)
-    if not all(np.all(np.isfinite(piece)) for piece in pieces):
-        raise ScoresymInputError(_degenerate_message(objective.m, X, values))
-    return pieces
-
-
 def constant_columns(model, X) -> list:
     """The variables whose column in X holds a single value."""
+    if is_chunked(X):
+        ranges = per_block(lambda B: (B.min(axis=0), B.max(axis=0)), X)
+        lo, hi = np.min([r[0] for r in ranges], axis=0), np.max([r[1] for r in ranges], axis=0)
+        return [v.name for k, v in enumerate(model.variables) if lo[k] == hi[k]]
     return [v.name for k, v in enumerate(model.variables) if np.all(X[:, k] == X[0, k])]
 
 
@@ -580,7 +710,8 @@ def _degenerate_message(model, X, values) -> str:
     at = ", ".join(f"{k} = {v:.6g}" for k, v in values.items())
     constant = constant_columns(model, X)
     if constant:
-        columns = ", ".join(f"{name} (every point has {name} = {X[0, model.variables.index(v)]:g})"
+        columns = ", ".join(f"{name} (every point has {name} = "
+                            f"{float(X[0, model.variables.index(v)]):g})"
                             for name, v in zip(constant, [v for v in model.variables
                                                           if v.name in constant]))
         return (f"the data do not identify the parameters: the column of {columns} is "
@@ -609,13 +740,9 @@ def _optimize(model, objective, X, init, fixed, free, names) -> _Solution:
     ``attempts``."""
     bounds = [(1e-12, None) if p.is_positive else (None, None) for p in free]
 
-    def value_and_gradient(theta):
-        values = {**dict(zip(names, theta)), **fixed}
-        with np.errstate(all="ignore"):
-            h, g, _ = objective.pieces(X, values, hessian=False)
-        if not (np.all(np.isfinite(h)) and np.all(np.isfinite(g))):
-            return np.inf, np.zeros_like(theta)
-        return float(h.mean()), g.mean(axis=0)
+    def value_and_gradient(theta):  # on chunked data, one pass per call
+        means = objective.means(X, {**dict(zip(names, theta)), **fixed})
+        return (np.inf, np.zeros_like(theta)) if means is None else means
 
     attempts, best, iterations = [], None, 0
     for origin in _starting_points(model, X, free, fixed, init, value_and_gradient):
@@ -644,6 +771,8 @@ def _optimize(model, objective, X, init, fixed, free, names) -> _Solution:
                          "end": dict(zip(names, map(float, theta))), "iterations": steps,
                          "objective": value, "outcome": why or "minimum",
                          "left_a_saddle": saddle})
+        if not why:
+            theta = _polish(objective, X, theta, fixed, free)
         solution = _Solution(dict(zip(names, map(float, theta))), "optimize", not why,
                              iterations, attempts, why)
         if not why:
@@ -655,6 +784,43 @@ def _optimize(model, objective, X, init, fixed, free, names) -> _Solution:
         return solution  # not a density anywhere it ended: the caller refuses it
     best[1].iterations = iterations
     return best[1]
+
+
+#: Newton steps at most that :func:`_polish` takes from a verified minimum.
+POLISH_STEPS = 3
+
+
+def _polish(objective, X, theta, fixed, free) -> np.ndarray:
+    """Newton steps theta - G^-1 g from a verified minimum (G positive definite there) until
+    the step is below 1e-15 (1 + |theta|): the optimizer stops where the mean gradient is small
+    against its standard error, up to about 1e-9 from the minimizer; these steps reach it to
+    rounding, so that the estimate does not depend on the order in which the data are summed
+    (in memory or block by block). A step that leaves positive parameters positive and does not
+    raise the objective is kept; otherwise polishing stops."""
+    names = [p.name for p in free]
+    positive = np.array([bool(p.is_positive) for p in free], dtype=bool)
+
+    def at(t):
+        return {**dict(zip(names, t)), **fixed}
+
+    current = objective.means(X, at(theta))
+    for _ in range(POLISH_STEPS):
+        if current is None:
+            break
+        try:
+            step = np.linalg.solve(objective.mean_hessian(X, at(theta)), current[1])
+        except np.linalg.LinAlgError:
+            break
+        moved = theta - step
+        if not np.all(np.isfinite(moved)) or np.any(moved[positive] <= 0):
+            break
+        after = objective.means(X, at(moved))
+        if after is None or after[0] > current[0] + 1e-12 * max(1.0, abs(current[0])):
+            break
+        theta, current = moved, after
+        if np.all(np.abs(step) <= 1e-15 * (1 + np.abs(theta))):
+            break
+    return theta
 
 
 #: How a point whose Hessian in theta has a negative eigenvalue is described.
@@ -791,9 +957,7 @@ def _definiteness(G: np.ndarray, names: list) -> str:
 def _stationary(objective, X, values: dict) -> bool:
     """Whether the mean gradient in theta is 0 to within STATIONARY_IN_STDERR of its sampling
     standard error, in every coordinate (:func:`~scoresym.numerics.optimality.stationary`)."""
-    with np.errstate(all="ignore"):
-        _, g, _ = objective.pieces(X, values, hessian=False)
-    return stationary(g)
+    return objective.gradient_statistics(X, values, tails=False).stationary
 
 
 #: Values tried, in turn, for parameters without a starting value when the default start (0, or
@@ -859,12 +1023,15 @@ def _result(model, objective, X, solution: _Solution, fixed, free, weight) -> Fi
     converged, how = solution.converged, solution.method
     names = [p.name for p in free]
     values = {**solution.values, **fixed}
-    h, gradients, G = _finite_pieces(objective, X, values)
+    statistics = objective.gradient_statistics(X, values)
+    G = objective.mean_hessian(X, values)
+    if not (statistics.finite and np.all(np.isfinite(G))):
+        raise ScoresymInputError(_degenerate_message(objective.m, X, values))
     why = solution.why or _definiteness(G, names)
     converged = converged and not why
-    n = len(X)
+    n = statistics.n
     # 1/(n - 1), as scorematchingad (details["sandwich"] says so)
-    J = np.cov(gradients.T, bias=False).reshape(len(names), len(names))
+    J = statistics.covariance
     try:
         G_inv = np.linalg.inv(G)
         cov = G_inv @ J @ G_inv.T / n
@@ -874,8 +1041,8 @@ def _result(model, objective, X, solution: _Solution, fixed, free, weight) -> Fi
     stderr = {k: float(np.sqrt(cov[i, i])) if cov[i, i] >= 0 else float("nan")
               for i, k in enumerate(names)}
     positive_violations = [p.name for p in free if p.is_positive and values[p.name] <= 0]
-    gradient_norm = float(np.linalg.norm(gradients.mean(axis=0)))
-    tail = tail_index(gradients)
+    gradient_norm = float(np.linalg.norm(statistics.mean))
+    tail = statistics.tail
     details = {"weight": str(weight) if weight is not None else None,
                "gradient_norm": gradient_norm, "positive_violations": positive_violations,
                "convergence": why, "attempts": solution.attempts,
@@ -886,7 +1053,7 @@ def _result(model, objective, X, solution: _Solution, fixed, free, weight) -> Fi
     with np.errstate(all="ignore"):
         lowest = float(np.linalg.eigvalsh(0.5 * (G + G.T))[0]) if np.all(np.isfinite(G)) \
             else float("nan")
-    return FitResult(ordered, cov, stderr, float(h.mean()), how,
+    return FitResult(ordered, cov, stderr, statistics.h_mean, how,
                      converged and not positive_violations, names, n, dict(fixed), details,
                      solution.iterations, gradient_norm, lowest)
 
@@ -913,13 +1080,25 @@ def tail_index(gradients: np.ndarray, center=np.mean) -> float:
     >>> tail_index(np.r_[np.zeros(100), np.ones(100)][:, None])  # ties at the top: no tail
     inf
     """
-    n = len(gradients)
-    k = max(2, int(np.ceil(np.sqrt(n))))
+    k = _hill_count(len(gradients))
+    columns = np.atleast_2d(gradients.T)
+    return _hill(np.column_stack([np.sort(np.abs(c - center(c)))[::-1][:k + 1]
+                                  for c in columns]))
+
+
+def _hill_count(n: int) -> int:
+    """k = ceil(sqrt(n)) (at least 2): the order statistics a Hill estimate uses."""
+    return max(2, int(np.ceil(np.sqrt(n))))
+
+
+def _hill(deviations: np.ndarray) -> float:
+    """The smallest over columns of the Hill estimate 1 / mean(log(D_i / D_k)), i < k, from
+    the k + 1 largest deviations D of each column in decreasing order, (k + 1, p); inf when
+    the (k + 1)-th equals the others (no tail)."""
+    k = len(deviations) - 1
     lowest = np.inf
-    for column in np.atleast_2d(gradients.T):
-        deviations = np.sort(np.abs(column - center(column)))[::-1][:k + 1]
-        spread = float(np.mean(np.log(deviations[:k] / deviations[k]))) if deviations[k] > 0 \
-            else 0.0
+    for column in deviations.T:
+        spread = float(np.mean(np.log(column[:k] / column[k]))) if column[k] > 0 else 0.0
         if spread > 0:  # k + 1 equal deviations (a bounded, e.g. constant, column): no tail
             lowest = min(lowest, 1.0 / spread)
     return float(lowest)

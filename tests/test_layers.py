@@ -13,7 +13,8 @@ PACKAGE = Path(__file__).resolve().parent.parent / "scoresym"
 
 #: Bottom to top. Modules of one layer may import each other (but not in a circle).
 LAYERS = [
-    ["errors", "budget", "randomness", "memo", "report", "outputs", "datafiles"],
+    ["errors", "budget", "randomness", "memo", "report", "outputs", "datafiles", "chunks",
+     "studies"],
     ["symbolic"],
     ["codegen"],
     ["matrix_model", "model"],

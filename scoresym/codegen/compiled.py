@@ -11,10 +11,11 @@ from __future__ import annotations
 
 from functools import cached_property
 
+from ..chunks import is_chunked
 from ..memo import PerModel
 from . import backends
 from .fastpath import FastModel, linear_structure
-from .functions import CompiledFunction, GeneratedFunction, as_points, require_inside
+from .functions import CompiledFunction, GeneratedFunction, as_points, lazily, require_inside
 
 #: The linear structure of each model (or None), found once per model.
 _STRUCTURES = PerModel()
@@ -124,6 +125,8 @@ class _Inside:
         self._function, self._bounds = function, bounds
 
     def __call__(self, X, /, **params):
+        if is_chunked(X):  # checked block by block, when computed
+            return lazily(self, X, len(self._function.variables), params)
         points = as_points(X, len(self._function.variables), self._function.backend)
         if not backends.is_traced(points):
             require_inside(points, self._function.variables, self._bounds)

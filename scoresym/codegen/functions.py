@@ -26,6 +26,7 @@ import numbers
 import numpy
 import sympy
 
+from ..chunks import chunked_points, is_chunked, lazy_rows
 from ..errors import ScoresymInputError
 from .backends import backend_modules, is_traced
 from .printer import generate_source
@@ -70,6 +71,8 @@ class GeneratedFunction:
         self._function = namespace[name]
 
     def __call__(self, X, /, **params):
+        if is_chunked(X):
+            return lazily(self, X, len(self.variables), params)
         points = as_points(X, len(self.variables), self.backend)
         values = param_values(params, self.params, self.backend)
         per_point = [p.name for p, v in zip(self.params, values)
@@ -124,6 +127,32 @@ def runtime_namespace(backend: str) -> dict:
     return dict(modules, functools=functools, _rows=functools.partial(_rows, np=np),
                 _columns=functools.partial(_columns, np=np),
                 _matrix=functools.partial(_matrix, np=np))
+
+
+def lazily(function, X, d: int, params: dict):
+    """``function(X, **params)`` on points held in chunks (a dask array, see
+    :mod:`scoresym.chunks`): checked now on the first row (shape, parameters), evaluated block
+    by block when the lazy result is computed, each block exactly as an in-memory call.
+
+    >>> import dask.array as da, numpy as np
+    >>> from scoresym import zoo
+    >>> f = zoo.get("gaussian_1d").model.lambdify()
+    >>> X = da.from_array(np.array([[0.0], [1.0], [2.0]]), chunks=(2, 1))
+    >>> f.score(X, mu=1.0, s2=2.0).compute()
+    array([[ 0.5],
+           [ 0. ],
+           [-0.5]])
+    """
+    points = chunked_points(X, d)
+    probe = function(numpy.asarray(points[:1].compute()), **params)
+
+    def on_block(block, block_info=None):
+        try:
+            return function(numpy.asarray(block), **params)
+        except ScoresymInputError as error:  # say where the block is: its rows count from 0
+            start = block_info[0]["array-location"][0][0] if block_info else 0
+            raise ScoresymInputError(f"{error} (in the block of rows from {start})") from None
+    return lazy_rows(on_block, points, tuple(numpy.shape(probe)[1:]))
 
 
 def as_points(X, d: int, backend: str = "numpy"):

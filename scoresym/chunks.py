@@ -1,0 +1,236 @@
+"""Points held in chunks: a dask array of shape (n, d), chunked along n, which need never be in
+one process's memory. What scoresym does with such data is one of three things, each exact:
+
+- apply a per-point function lazily, block by block (:func:`lazy_rows`, ``map_blocks``);
+- reduce per-block results on the workers and combine the small results here
+  (:func:`per_block`): sums and means, centred second moments merged exactly (Chan, Golub and
+  LeVeque's update), the extreme values of a column (:func:`extremes`);
+- select an order statistic exactly in two passes (:func:`order_statistic`).
+
+dask is optional (``pip install scoresym[dask]``): nothing here imports it until a chunked array
+is given, and the computations run on whatever scheduler is active (threads by default, a
+``dask.distributed`` Client when one exists). Results depend on the chunks, not on the number
+of workers: every block is computed by the same function of the block alone.
+
+>>> import numpy as np
+>>> is_chunked(np.zeros((3, 2)))
+False
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from .errors import ScoresymInputError
+
+
+def is_chunked(X) -> bool:
+    """Whether X is a dask array (recognized without importing dask)."""
+    return type(X).__module__.split(".")[0] == "dask" and hasattr(X, "to_delayed")
+
+
+def chunked_points(X, d: int):
+    """X as an (n, d) float dask array whose blocks are whole rows (every column in one chunk),
+    refused clearly when it is not one: the wrong number of dimensions or columns, an unknown
+    number of rows, or numbers that are not real."""
+    if X.ndim == 1 and d == 1:
+        X = X[:, None]
+    if X.ndim != 2 or X.shape[1] != d:
+        raise ScoresymInputError(f"X must have shape (n, {d}), got {tuple(X.shape)}")
+    if any(math.isnan(c) for c in X.chunks[0]):
+        raise ScoresymInputError("X has chunks of unknown size: call X.compute_chunk_sizes() "
+                                 "first")
+    if X.dtype.kind not in "biuf":
+        raise ScoresymInputError(f"X must hold real numbers, got dtype {X.dtype}")
+    if len(X.chunks[1]) > 1:
+        X = X.rechunk({1: -1})
+    return X.astype(float) if X.dtype.kind != "f" else X
+
+
+def lazy_rows(function, X, trailing: tuple = ()):
+    """``function(block)`` for each block of rows, lazily: a dask array of shape
+    (n,) + trailing, chunked as X along n.
+
+    >>> import dask.array as da
+    >>> X = da.from_array(np.arange(6.0).reshape(3, 2), chunks=(2, 2))
+    >>> lazy_rows(lambda B: B.sum(axis=1), X).compute()
+    array([1., 5., 9.])
+    """
+    if trailing == (X.shape[1],):
+        return X.map_blocks(function, dtype=float)
+    if not trailing:
+        return X.map_blocks(function, dtype=float, drop_axis=1)
+    chunks = (X.chunks[0],) + tuple((k,) for k in trailing)
+    if len(trailing) == 1:
+        return X.map_blocks(function, dtype=float, chunks=chunks)
+    return X.map_blocks(function, dtype=float, chunks=chunks, new_axis=list(
+        range(2, 1 + len(trailing))))
+
+
+def per_block(function, X, with_start: bool = False) -> list:
+    """[function(block) for each block of rows of X] (``function(block, start)`` with the
+    block's first row with ``with_start``), computed by dask (on the workers when a
+    distributed Client is active) and returned here; each result should be small.
+
+    >>> import dask.array as da
+    >>> X = da.from_array(np.arange(6.0).reshape(3, 2), chunks=(2, 2))
+    >>> per_block(lambda B: float(B.sum()), X)
+    [6.0, 9.0]
+    >>> per_block(lambda B, start: start, X, with_start=True)
+    [0, 2]
+    """
+    import dask
+
+    blocks = X.to_delayed().ravel()
+    starts = np.concatenate([[0], np.cumsum(X.chunks[0])[:-1]]).astype(int).tolist()
+    tasks = [dask.delayed(function)(block, start) if with_start else
+             dask.delayed(function)(block) for block, start in zip(blocks, starts)]
+    return list(dask.compute(*tasks))
+
+
+class Moments:
+    """Count, mean and centred second moment (sum of (v - mean)(v - mean)^T) of per-point
+    vectors, merged across blocks exactly (the pairwise update of Chan, Golub and LeVeque),
+    so that the covariance has no cancellation however large the mean.
+
+    >>> rng = np.random.default_rng(0)
+    >>> V = rng.normal(1e6, 1.0, (1000, 2))
+    >>> m = Moments.of(V[:300]).merge(Moments.of(V[300:]))
+    >>> bool(np.allclose(m.covariance(), np.cov(V.T), rtol=1e-9))
+    True
+    """
+
+    def __init__(self, n: int, mean: np.ndarray, scatter: np.ndarray):
+        self.n, self.mean, self.scatter = n, mean, scatter
+
+    @classmethod
+    def of(cls, V: np.ndarray) -> Moments:
+        V = _columns(V)
+        mean = V.mean(axis=0) if len(V) else np.zeros(V.shape[1])
+        centred = V - mean
+        return cls(len(V), mean, centred.T @ centred)
+
+    def merge(self, other: Moments) -> Moments:
+        n = self.n + other.n
+        if not self.n or not other.n:
+            return self if other.n == 0 else other
+        delta = other.mean - self.mean
+        mean = self.mean + delta * (other.n / n)
+        scatter = self.scatter + other.scatter + np.outer(delta, delta) * (self.n * other.n / n)
+        return Moments(n, mean, scatter)
+
+    def covariance(self, ddof: int = 1) -> np.ndarray:
+        return self.scatter / (self.n - ddof)
+
+    def std(self) -> np.ndarray:
+        """The standard deviations with 1/n (numpy's default)."""
+        return np.sqrt(np.clip(np.diag(self.scatter), 0.0, None) / self.n)
+
+
+def merged(moments: list) -> Moments:
+    """The Moments of all blocks together."""
+    total = moments[0]
+    for m in moments[1:]:
+        total = total.merge(m)
+    return total
+
+
+def extremes(V: np.ndarray, k: int) -> tuple:
+    """(the k largest, the k smallest) values of each column of V, each (min(k, n), p): the
+    candidates for the k largest deviations |v - c| from any centre c, whichever block they
+    are in."""
+    V = _columns(V)
+    order = np.sort(V, axis=0)
+    return order[::-1][:k], order[:k]
+
+
+def merge_extremes(parts: list, k: int) -> tuple:
+    """The k largest and k smallest of each column over blocks, from :func:`extremes`."""
+    largest = np.sort(np.concatenate([p[0] for p in parts]), axis=0)[::-1][:k]
+    smallest = np.sort(np.concatenate([p[1] for p in parts]), axis=0)[:k]
+    return largest, smallest
+
+
+def largest_deviations(candidates: tuple, centre: np.ndarray, k: int) -> np.ndarray:
+    """The k largest |v - centre| of each column, in decreasing order, (k, p), from the
+    candidates of :func:`merge_extremes`."""
+    both = np.concatenate(candidates)
+    return np.sort(np.abs(both - centre), axis=0)[::-1][:k]
+
+
+#: Bins of the histogram pass of :func:`order_statistic`.
+HISTOGRAM_BINS = 4096
+
+
+def order_statistic(values, X, rank: float) -> np.ndarray:
+    """For each column j of ``values(block)`` (per-point, (b, p)), the value of rank ``rank``
+    (0-based; a half-integer averages the two neighbours, as the median does) over all points,
+    exactly: one pass for each column's range and histogram on a fixed grid, and one that
+    collects the few values in the bin holding the rank. Columns must be finite.
+
+    >>> import dask.array as da
+    >>> V = np.random.default_rng(1).standard_normal((1001, 2))
+    >>> X = da.from_array(V, chunks=(250, 2))
+    >>> bool(np.all(order_statistic(lambda B: B, X, 500) == np.median(V, axis=0)))
+    True
+    """
+    ranks = sorted({math.floor(rank), math.ceil(rank)})
+    ranges = per_block(lambda B: _column_range(values(B)), X)
+    lo = np.min([r[0] for r in ranges], axis=0)
+    hi = np.max([r[1] for r in ranges], axis=0)
+    edges = [np.linspace(a, b, HISTOGRAM_BINS + 1) for a, b in zip(lo, hi)]
+    cumulative = np.cumsum(sum(per_block(lambda B: _histograms(values(B), edges), X)), axis=1)
+    # the bins holding the ranks, per column: [(bin, points below it)]
+    wanted = [[(b, int(c[b - 1]) if b else 0)
+               for b in (int(np.searchsorted(c, r, side="right")) for r in ranks)]
+              if a < z else [] for c, a, z in zip(cumulative, lo, hi)]  # none: a constant
+    collected = per_block(lambda B: _in_bins(values(B), edges, wanted), X)
+    found = []
+    for j, bins in enumerate(wanted):
+        if not bins:
+            found.append(float(lo[j]))
+            continue
+        picks = []
+        for (b, below), r in zip(bins, ranks):
+            inside = np.sort(np.concatenate([part[j][b] for part in collected]))
+            picks.append(inside[r - below])
+        found.append(float(np.mean(picks)))
+    return np.array(found)
+
+
+def _column_range(V) -> tuple:
+    V = _columns(V)
+    if not len(V):
+        return np.full(V.shape[1], np.inf), np.full(V.shape[1], -np.inf)
+    return V.min(axis=0), V.max(axis=0)
+
+
+def _bin_of(column, edges, bins: int = HISTOGRAM_BINS) -> np.ndarray:
+    """The bin of each value: np.histogram's rule (the last bin closed on the right)."""
+    return np.clip(np.searchsorted(edges, column, side="right") - 1, 0, bins - 1)
+
+
+def _histograms(V, edges) -> np.ndarray:
+    V = _columns(V)
+    return np.array([np.bincount(_bin_of(V[:, j], e), minlength=HISTOGRAM_BINS)
+                     for j, e in enumerate(edges)])
+
+
+def _in_bins(V, edges, wanted) -> list:
+    """For each column j, {bin: the values of this block in it} for the bins in wanted[j]."""
+    V = _columns(V)
+    found = []
+    for j, bins in enumerate(wanted):
+        where = _bin_of(V[:, j], edges[j])
+        found.append({b: V[where == b, j] for b, _ in bins})
+    return found
+
+
+def _columns(V) -> np.ndarray:
+    """Per-point values as an (n, p) float array (a 1-D array is one column; n may be 0)."""
+    V = np.asarray(V, dtype=float)
+    if V.ndim == 1:
+        return V[:, None]
+    return V if V.ndim == 2 else V.reshape(V.shape[0], int(np.prod(V.shape[1:])))
