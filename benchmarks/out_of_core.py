@@ -27,6 +27,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from report import machine, publish  # noqa: E402
 
 import scoresym as ss  # noqa: E402
+from scoresym.chunks import npy_rows  # noqa: E402
 from scoresym.randomness import independent_seeds  # noqa: E402
 
 BLOCK = 200_000
@@ -44,14 +45,13 @@ def write_store(path: Path, n: int, d: int, seed: int = 0) -> None:
 
 
 def measure(path: Path, d: int, workers: int, memory_limit: str) -> dict:
-    import dask.array as da
     from distributed import Client, LocalCluster
 
     b = ss.zoo.gaussian_full(d)
     with LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
                       memory_limit=memory_limit, dashboard_address=None) as cluster, \
             Client(cluster):
-        X = da.from_array(np.load(path, mmap_mode="r"), chunks=(BLOCK, d))
+        X = npy_rows(path, rows=BLOCK)
         f = b.model.lambdify()
         start = time.perf_counter()
         objective = float(f.hyvarinen(X, **b.truth).mean().compute())

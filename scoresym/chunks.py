@@ -49,6 +49,42 @@ def chunked_points(X, d: int):
     return X.astype(float) if X.dtype.kind != "f" else X
 
 
+class _NpyRows:
+    """An (n, d) .npy file seen as an array whose slices are read when asked for: what a dask
+    task holds is the path, not the data, and each worker maps the file itself."""
+
+    def __init__(self, path):
+        self.path = str(path)
+        header = np.load(self.path, mmap_mode="r")
+        self.shape, self.dtype, self.ndim = header.shape, header.dtype, header.ndim
+        del header
+
+    def __getitem__(self, key):
+        return np.array(np.load(self.path, mmap_mode="r")[key])
+
+
+def npy_rows(path, rows: int = 200_000):
+    """The (n, d) array in a .npy file as a dask array of blocks of ``rows`` rows, each read
+    from the file by the task that needs it (never the whole file in one process, and never
+    the data in the task graph).
+
+    >>> import tempfile, pathlib
+    >>> path = pathlib.Path(tempfile.mkdtemp()) / "x.npy"
+    >>> np.save(path, np.arange(10.0).reshape(5, 2))
+    >>> X = npy_rows(path, rows=2)
+    >>> X.chunks, float(X.sum().compute())
+    (((2, 2, 1), (2,)), 45.0)
+    >>> path.unlink(); path.parent.rmdir()
+    """
+    import dask.array as da
+
+    source = _NpyRows(path)
+    if source.ndim != 2:
+        raise ScoresymInputError(f"{path}: expected an (n, d) array, got shape {source.shape}")
+    return da.from_array(source, chunks=(rows, source.shape[1]), asarray=False,
+                         name=f"npy-rows-{path}")
+
+
 def lazy_rows(function, X, trailing: tuple = ()):
     """``function(block)`` for each block of rows, lazily: a dask array of shape
     (n,) + trailing, chunked as X along n.
@@ -88,6 +124,32 @@ def per_block(function, X, with_start: bool = False) -> list:
     tasks = [dask.delayed(function)(block, start) if with_start else
              dask.delayed(function)(block) for block, start in zip(blocks, starts)]
     return list(dask.compute(*tasks))
+
+
+def reduce_blocks(function, combine, X, fan_in: int = 8):
+    """combine(combine(function(block 0), function(block 1)), ...) over all blocks of rows, as
+    a tree of tasks with ``fan_in`` inputs each: the combining runs on the workers, and only
+    the one result comes back here, however many blocks there are. ``combine`` must be
+    associative (sums, merged moments, merged extremes).
+
+    >>> import dask.array as da
+    >>> X = da.from_array(np.arange(20.0)[:, None], chunks=3)
+    >>> float(reduce_blocks(lambda B: B.sum(), lambda a, b: a + b, X, fan_in=2))
+    190.0
+    """
+    import dask
+
+    def combine_all(*parts):
+        total = parts[0]
+        for part in parts[1:]:
+            total = combine(total, part)
+        return total
+
+    level = [dask.delayed(function)(block) for block in X.to_delayed().ravel()]
+    while len(level) > 1:
+        level = [dask.delayed(combine_all)(*level[i:i + fan_in])
+                 for i in range(0, len(level), fan_in)]
+    return dask.compute(level[0])[0]
 
 
 class Moments:
@@ -147,7 +209,8 @@ def extremes(V: np.ndarray, k: int) -> tuple:
 
 
 def merge_extremes(parts: list, k: int) -> tuple:
-    """The k largest and k smallest of each column over blocks, from :func:`extremes`."""
+    """The k largest and k smallest of each column over blocks, from :func:`extremes` (or
+    from earlier merges: the merge is associative)."""
     largest = np.sort(np.concatenate([p[0] for p in parts]), axis=0)[::-1][:k]
     smallest = np.sort(np.concatenate([p[1] for p in parts]), axis=0)[:k]
     return largest, smallest
@@ -177,11 +240,10 @@ def order_statistic(values, X, rank: float) -> np.ndarray:
     True
     """
     ranks = sorted({math.floor(rank), math.ceil(rank)})
-    ranges = per_block(lambda B: _column_range(values(B)), X)
-    lo = np.min([r[0] for r in ranges], axis=0)
-    hi = np.max([r[1] for r in ranges], axis=0)
+    lo, hi = column_ranges(values, X)
     edges = [np.linspace(a, b, HISTOGRAM_BINS + 1) for a, b in zip(lo, hi)]
-    cumulative = np.cumsum(sum(per_block(lambda B: _histograms(values(B), edges), X)), axis=1)
+    cumulative = np.cumsum(reduce_blocks(lambda B: _histograms(values(B), edges), np.add, X),
+                           axis=1)
     # the bins holding the ranks, per column: [(bin, points below it)]
     wanted = [[(b, int(c[b - 1]) if b else 0)
                for b in (int(np.searchsorted(c, r, side="right")) for r in ranks)]
@@ -198,6 +260,12 @@ def order_statistic(values, X, rank: float) -> np.ndarray:
             picks.append(inside[r - below])
         found.append(float(np.mean(picks)))
     return np.array(found)
+
+
+def column_ranges(values, X) -> tuple:
+    """(smallest, largest) of each column of ``values(block)`` over all blocks."""
+    return reduce_blocks(lambda B: _column_range(values(B)),
+                         lambda a, b: (np.minimum(a[0], b[0]), np.maximum(a[1], b[1])), X)
 
 
 def _column_range(V) -> tuple:

@@ -154,3 +154,13 @@ def test_blocks_are_reduced_in_order_whatever_the_scheduler():
     with dask.config.set(scheduler="threads"):
         assert per_block(lambda B, start: (start, float(B.sum())), X, with_start=True) == first
     assert first == [(0, 15.0), (6, 51.0), (12, 87.0), (18, 37.0)]
+
+
+def test_functions_that_need_points_in_memory_refuse_chunks_instead_of_loading_them():
+    b = ss.zoo.get("gaussian_1d")
+    X = da.from_array(b.sample(100, seed=0), chunks=(50, 1))
+    for call in (lambda: ss.esm_loss(b.model, X, **b.truth),
+                 lambda: ss.ksd(b.model, b.truth, X),
+                 lambda: ss.check_stein(b.model, b.truth, "x", samples=X, method="mc")):
+        with pytest.raises(ss.ScoresymInputError, match="X.compute()"):
+            call()

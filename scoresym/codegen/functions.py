@@ -161,6 +161,10 @@ def as_points(X, d: int, backend: str = "numpy"):
     >>> as_points([0.0, 1.0], 1).shape
     (2, 1)
     """
+    if is_chunked(X):
+        raise ScoresymInputError(
+            "this function takes points in memory, and X is a dask array: compiled functions "
+            "and fit take chunked data; call X.compute() to load it here")
     array = X if is_traced(X) else real_array(X, "X")
     ndim = len(array.shape)
     if ndim == 1 and d == 1:
