@@ -23,7 +23,8 @@ scoresym's score of the model string equals the port of kgof's ``GaussBernRBM.gr
 the RBF equals kgof's statistic / n.
 
 Most of the time is the Gibbs sampling (2000 burn-in sweeps of n chains per data set, as in
-kgof) and kgof's O(n^2 d) Stein kernel; the replications run in parallel processes.
+kgof) and kgof's O(n^2 d) Stein kernel; the replications run as Dask tasks on a local cluster
+(--workers), each seeded by its own (sigma_per, r), so the table does not depend on the workers.
 
 Run: python benchmarks/ksd_rbm.py                       (R = 40, n = 1000; ~7 minutes on 2 idle
                                                         cores: ~4 s of CPU per data set)
@@ -35,7 +36,6 @@ from __future__ import annotations
 
 import argparse
 import math
-import multiprocessing
 import os
 import sys
 import time
@@ -49,6 +49,7 @@ from report import machine, publish  # noqa: E402
 
 import scoresym as ss  # noqa: E402
 from scoresym.outputs import atomic_file, output_folder  # noqa: E402
+from scoresym.studies import sweep  # noqa: E402
 
 # ---- the settings of kgof/ex/ex2_prob_params.py ------------------------------------------------
 DX, DH = 50, 40             # gaussbern_rbm_probs(..., dx=50, dh=40): problem 'gbrbm_dx50_dh40'
@@ -393,17 +394,15 @@ def main(argv=None) -> int:
     print(checked, file=sys.stderr)
     tasks = [(std, r, args.n, args.bootstrap, args.burnin)
              for r in range(args.reps) for std in STDS]
-    results = []
-    if args.workers > 1:
+    if args.workers > 1:  # each task is seeded by its own (sigma_per, r): same results
         _single_blas_thread()
-        with multiprocessing.get_context("spawn").Pool(args.workers) as pool:
-            for result in pool.imap_unordered(replication, tasks):
-                results.append(result)
-                if len(results) % 20 == 0:
-                    print(f"{len(results)}/{len(tasks)} data sets, "
-                          f"{time.perf_counter() - start:.0f} s", file=sys.stderr)
+        from distributed import Client, LocalCluster
+
+        with LocalCluster(n_workers=args.workers, threads_per_worker=1, processes=True,
+                          dashboard_address=None) as cluster, Client(cluster):
+            results = sweep(replication, tasks, parallel=True)
     else:
-        results = [replication(task) for task in tasks]
+        results = sweep(replication, tasks)
     publish(report(results, args, time.perf_counter() - start, checked), args.out, "ksd_rbm.md")
     if args.out:
         with atomic_file(output_folder(args.out), "ksd_rbm.png") as tmp:

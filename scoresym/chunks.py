@@ -8,9 +8,12 @@ one process's memory. What scoresym does with such data is one of three things, 
 - select an order statistic exactly in two passes (:func:`order_statistic`).
 
 dask is optional (``pip install scoresym[dask]``): nothing here imports it until a chunked array
-is given, and the computations run on whatever scheduler is active (threads by default, a
-``dask.distributed`` Client when one exists). Results depend on the chunks, not on the number
-of workers: every block is computed by the same function of the block alone.
+is given. The computations run on the active ``dask.distributed`` Client when there is one (a
+``LocalCluster`` of processes, or a cluster's), else one block after another in this process
+(:func:`compute`): never on Dask's threads, because SymPy's caches, autograd's tracer and the
+time budgets (an alarm signal, delivered to the main thread) are not safe across threads.
+Results depend on the chunks, not on the number of workers: every block is computed by the
+same function of the block alone.
 
 >>> import numpy as np
 >>> is_chunked(np.zeros((3, 2)))
@@ -24,6 +27,25 @@ import math
 import numpy as np
 
 from .errors import ScoresymInputError
+
+
+def compute(*tasks, processes: bool = False) -> tuple:
+    """dask.compute(*tasks) on the active distributed Client when there is one, else on the
+    scheduler set by ``dask.config`` unless it is threads, else in this process (or, with
+    ``processes``, on Dask's process pool: for independent tasks of a study)."""
+    import dask
+
+    try:
+        from distributed import default_client
+
+        default_client()
+        return dask.compute(*tasks)
+    except (ImportError, ValueError):
+        pass
+    configured = dask.config.get("scheduler", None)
+    if configured not in (None, "threads", "threading"):
+        return dask.compute(*tasks, scheduler=configured)
+    return dask.compute(*tasks, scheduler="processes" if processes else "synchronous")
 
 
 def is_chunked(X) -> bool:
@@ -123,7 +145,7 @@ def per_block(function, X, with_start: bool = False) -> list:
     starts = np.concatenate([[0], np.cumsum(X.chunks[0])[:-1]]).astype(int).tolist()
     tasks = [dask.delayed(function)(block, start) if with_start else
              dask.delayed(function)(block) for block, start in zip(blocks, starts)]
-    return list(dask.compute(*tasks))
+    return list(compute(*tasks))
 
 
 def reduce_blocks(function, combine, X, fan_in: int = 8):
@@ -149,7 +171,7 @@ def reduce_blocks(function, combine, X, fan_in: int = 8):
     while len(level) > 1:
         level = [dask.delayed(combine_all)(*level[i:i + fan_in])
                  for i in range(0, len(level), fan_in)]
-    return dask.compute(level[0])[0]
+    return compute(level[0])[0]
 
 
 class Moments:

@@ -34,6 +34,7 @@ from .langevin import LADDER
 from .losses import dsm_loss, esm_loss, geometric_sigmas, loss_gradient, ncsn_loss, ssm_loss
 from .outputs import atomic_file, output_folder
 from .randomness import independent_seeds
+from .studies import replicate, sweep
 from .symbolic.fields import vector_field
 
 #: Okabe-Ito, safe for the common colour-vision deficiencies.
@@ -266,9 +267,10 @@ def _fit_by_loss(builtin, X, loss, start, **options) -> dict:
     return dict(zip(names, found.x)), float(found.fun)
 
 
-def dsm_noise_levels(seed=0, quick: bool = False):
+def dsm_noise_levels(seed=0, quick: bool = False, parallel: bool = False):
     """Seed 001, exercise 2: the mixture's parameters fitted by DSM at each noise level; the
     final DSM loss and the Fisher divergence of the fitted model from the data (quadrature).
+    ``parallel``: the levels as Dask tasks (:func:`scoresym.studies.sweep`), the same figure.
 
     For each sigma in ``SIGMAS``: theta_sigma = argmin_theta DSM(theta; sigma) (L-BFGS-B with
     the autograd gradient), and 1/2 E_p ||s(x; theta_sigma) - grad log p(x)||^2 under the
@@ -278,13 +280,14 @@ def dsm_noise_levels(seed=0, quick: bool = False):
     data_seed, noise_seed = independent_seeds(seed, 2)   # the noise is not the data's draws
     X = b.sample(1000 if quick else 4000, seed=data_seed)
     start = {k: 0.8 * v + 0.1 for k, v in b.truth.items()}
-    losses, fishers = [], []
-    for sigma in SIGMAS:  # a SeedSequence gives the same noise at every call: a fixed loss
-        fitted, value = _fit_by_loss(b, X, dsm_loss, start, sigma=sigma,
-                                     seed=noise_seed, antithetic=True)
-        losses.append(value)
-        fishers.append(check_fisher(b.model, b.truth, b.model, fitted, method="quad")
-                       .details["explicit"])
+
+    def at_level(sigma):  # a SeedSequence gives the same noise at every call: a fixed loss
+        fitted, value = _fit_by_loss(b, X, dsm_loss, start, sigma=sigma, seed=noise_seed,
+                                     antithetic=True)
+        return value, check_fisher(b.model, b.truth, b.model, fitted,
+                                   method="quad").details["explicit"]
+
+    losses, fishers = zip(*sweep(at_level, SIGMAS, parallel))
     with style():
         fig = new_figure(figsize=(4.2, 3.0))
         ax = fig.subplots()
@@ -302,26 +305,32 @@ def dsm_noise_levels(seed=0, quick: bool = False):
     return fig
 
 
-def ssm_projections(seed=0, quick: bool = False):
+def ssm_projections(seed=0, quick: bool = False, parallel: bool = False):
     """Seed 001, exercise 3: the 3-D full-precision Gaussian fitted by SSM with M projections:
-    the error against the ESM closed form and the fitting time, over several data sets.
+    the error against the ESM closed form and the fitting time, over several data sets
+    (``parallel``: the data sets as Dask tasks, :func:`scoresym.studies.replicate`).
 
     For each M in ``PROJECTIONS``: max_k abs(theta_SSM(M)_k - theta_ESM_k) and the seconds of
     the SSM fit, mean +- 2 standard errors over the data sets. (No example: many fits.)
     """
     b = zoo.get("gaussian_full_3d")
     repeats = 2 if quick else 5
-    errors, seconds = np.zeros((repeats, len(PROJECTIONS))), np.zeros((repeats, len(PROJECTIONS)))
-    for r, replication in enumerate(independent_seeds(seed, repeats)):
+
+    def one_data_set(replication) -> tuple:
         data_seed, projection_seed = independent_seeds(replication, 2)
         X = b.sample(300 if quick else 1000, seed=data_seed)
         exact = fit(b.model, X).params
-        for j, M in enumerate(PROJECTIONS):
+        errors, seconds = [], []
+        for M in PROJECTIONS:
             start = time.perf_counter()
             fitted, _ = _fit_by_loss(b, X, ssm_loss, dict(b.truth), n_projections=M,
                                      seed=projection_seed)
-            seconds[r, j] = time.perf_counter() - start
-            errors[r, j] = max(abs(fitted[k] - exact[k]) for k in exact)
+            seconds.append(time.perf_counter() - start)
+            errors.append(max(abs(fitted[k] - exact[k]) for k in exact))
+        return errors, seconds
+
+    rows = replicate(one_data_set, repeats, seed, parallel)
+    errors, seconds = (np.array([row[i] for row in rows]) for i in (0, 1))
     with style():
         fig = new_figure(figsize=(6.4, 2.8))
         (a, c) = fig.subplots(1, 2)

@@ -4,9 +4,9 @@ setting), run in this process or by Dask, with the same results either way.
 Each replication r gets its own stream, ``independent_seeds(seed, R)[r]`` (SeedSequence.spawn):
 its result depends on ``seed`` and r alone, not on how many workers run the tasks or in which
 order they finish. ``parallel=True`` hands the tasks to ``dask.delayed`` and computes them on
-the active scheduler: Dask's threads by default, or a ``dask.distributed`` Client when one is
-running (``Client(LocalCluster(n_workers=2))``, or a cluster's). Dask is optional
-(``pip install scoresym[dask]``).
+the active ``dask.distributed`` Client when one is running (``Client(LocalCluster(n_workers=2))``,
+or a cluster's), else on Dask's pool of processes (never its threads: see
+:mod:`scoresym.chunks`). Dask is optional (``pip install scoresym[dask]``).
 
 >>> import numpy as np
 >>> def mean_of_draws(seed):
@@ -20,6 +20,7 @@ True
 
 from __future__ import annotations
 
+from .chunks import compute
 from .errors import ScoresymInputError
 from .randomness import independent_seeds
 
@@ -48,4 +49,5 @@ def sweep(task, settings, parallel: bool = False) -> list:
         return [task(s) for s in settings]
     import dask
 
-    return list(dask.compute(*[dask.delayed(task, pure=False)(s) for s in settings]))
+    return list(compute(*[dask.delayed(task, pure=False)(s) for s in settings],
+                        processes=True))

@@ -149,10 +149,11 @@ def test_merged_moments_have_no_cancellation():
 
 def test_blocks_are_reduced_in_order_whatever_the_scheduler():
     X = da.from_array(np.arange(20.0)[:, None], chunks=6)
-    with dask.config.set(scheduler="synchronous"):
-        first = per_block(lambda B, start: (start, float(B.sum())), X, with_start=True)
-    with dask.config.set(scheduler="threads"):
-        assert per_block(lambda B, start: (start, float(B.sum())), X, with_start=True) == first
+    first = per_block(lambda B, start: (start, float(B.sum())), X, with_start=True)
+    for scheduler in ("synchronous", "threads", "processes"):  # threads: run as synchronous
+        with dask.config.set(scheduler=scheduler):
+            assert per_block(lambda B, start: (start, float(B.sum())), X,
+                             with_start=True) == first
     assert first == [(0, 15.0), (6, 51.0), (12, 87.0), (18, 37.0)]
 
 
@@ -164,3 +165,21 @@ def test_functions_that_need_points_in_memory_refuse_chunks_instead_of_loading_t
                  lambda: ss.check_stein(b.model, b.truth, "x", samples=X, method="mc")):
         with pytest.raises(ss.ScoresymInputError, match="X.compute()"):
             call()
+
+
+def test_a_figure_sweep_on_dask_processes_draws_the_same_figure():
+    from scoresym import figures
+
+    serial = figures.dsm_noise_levels(seed=0, quick=True)
+    parallel = figures.dsm_noise_levels(seed=0, quick=True, parallel=True)
+    lines = [(a.get_ydata(), b.get_ydata()) for s, p in zip(serial.axes, parallel.axes)
+             for a, b in zip(s.lines, p.lines)]
+    assert len(lines) == 2 and all(np.array_equal(a, b) for a, b in lines)
+
+
+@pytest.mark.parametrize("replications", [0, -1, 2.5, True])
+def test_a_study_needs_a_positive_number_of_replications(replications):
+    from scoresym.studies import replicate
+
+    with pytest.raises(ss.ScoresymInputError, match="positive integer"):
+        replicate(lambda seed: 0, replications)
