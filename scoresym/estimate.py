@@ -57,7 +57,7 @@ from .memo import PerModel
 from .numerics.differences import fd_hessian
 from .numerics.optimality import (
     NOT_STATIONARY,
-    STATIONARY_IN_STDERR,
+    mean_is_zero,
     weakest_direction,
 )
 from .symbolic.boundary import boundary_terms
@@ -450,8 +450,7 @@ class GradientStatistics:
     def stationary(self) -> bool:
         """The mean gradient 0 within STATIONARY_IN_STDERR of its standard error in every
         coordinate (:func:`~scoresym.numerics.optimality.stationary`)."""
-        return self.finite and bool(np.all(np.abs(self.mean) <= STATIONARY_IN_STDERR
-                                           * self.std / np.sqrt(self.n) + 1e-12))
+        return self.finite and mean_is_zero(self.mean, self.std, self.n)
 
 
 def _is_quadratic(h: sympy.Expr, free: list) -> bool:
@@ -606,9 +605,9 @@ def _check_data(model, X) -> None:
 def _check_block(model, B, start: int) -> None:
     """:func:`_check_data` for one block of chunked data, naming where the block starts."""
     try:
-        _check_data(model, np.asarray(B)) if len(B) >= 2 else model.require_inside(B)
         if not np.all(np.isfinite(B)):
             raise ScoresymInputError("X contains NaN or infinite values")
+        model.require_inside(B)
     except ScoresymInputError as error:
         raise ScoresymInputError(f"{error} (in the block of rows from {start})") from None
 

@@ -24,8 +24,18 @@ def stationary(gradients: np.ndarray) -> bool:
     of its standard error, in every coordinate (and they are finite)."""
     if not np.all(np.isfinite(gradients)):
         return False
-    stderr = gradients.std(axis=0) / np.sqrt(len(gradients))
-    return bool(np.all(np.abs(gradients.mean(axis=0)) <= STATIONARY_IN_STDERR * stderr + 1e-12))
+    return mean_is_zero(gradients.mean(axis=0), gradients.std(axis=0), len(gradients))
+
+
+def mean_is_zero(mean: np.ndarray, std: np.ndarray, n: int) -> bool:
+    """:func:`stationary` from the gradients' mean, standard deviation (1/n) and count: what a
+    reduction over chunked data provides.
+
+    >>> one = np.ones(1)
+    >>> mean_is_zero(1e-9 * one, one, 100), mean_is_zero(one, one, 100)
+    (True, False)
+    """
+    return bool(np.all(np.abs(mean) <= STATIONARY_IN_STDERR * std / np.sqrt(n) + 1e-12))
 
 
 def weakest_direction(G: np.ndarray, names: list) -> tuple:
