@@ -139,35 +139,49 @@ def per_block(function, X, with_start: bool = False) -> list:
     >>> per_block(lambda B, start: start, X, with_start=True)
     [0, 2]
     """
+    return list(compute(*_block_tasks(function, X, with_start)))
+
+
+def _block_tasks(function, X, with_start: bool) -> list:
+    """One delayed ``function(block)`` (or ``function(block, start)``) per block of rows."""
     import dask
 
     blocks = X.to_delayed().ravel()
     starts = np.concatenate([[0], np.cumsum(X.chunks[0])[:-1]]).astype(int).tolist()
-    tasks = [dask.delayed(function)(block, start) if with_start else
-             dask.delayed(function)(block) for block, start in zip(blocks, starts)]
-    return list(compute(*tasks))
+    return [dask.delayed(function)(block, start) if with_start else
+            dask.delayed(function)(block) for block, start in zip(blocks, starts)]
 
 
-def reduce_blocks(function, combine, X, fan_in: int = 8):
-    """combine(combine(function(block 0), function(block 1)), ...) over all blocks of rows, as
-    a tree of tasks with ``fan_in`` inputs each: the combining runs on the workers, and only
-    the one result comes back here, however many blocks there are. ``combine`` must be
-    associative (sums, merged moments, merged extremes).
+def reduce_blocks(function, combine, X, fan_in: int = 8, with_start: bool = False,
+                  rows: int = 20_000):
+    """combine(combine(function(block 0), function(block 1)), ...) over all blocks of rows
+    (``function(block, start)`` with the block's first row with ``with_start``). On a dask
+    array, a tree of tasks with ``fan_in`` inputs each: the combining runs on the workers, and
+    only the one result comes back here, however many blocks there are. On an array in memory,
+    the same over slices of ``rows`` rows, here (what a pass needs per point is never held for
+    all n points at once). ``combine`` must be associative (sums, merged moments, merged
+    extremes).
 
     >>> import dask.array as da
     >>> X = da.from_array(np.arange(20.0)[:, None], chunks=3)
     >>> float(reduce_blocks(lambda B: B.sum(), lambda a, b: a + b, X, fan_in=2))
     190.0
+    >>> float(reduce_blocks(lambda B: B.sum(), lambda a, b: a + b, X.compute(), rows=3))
+    190.0
     """
-    import dask
-
     def combine_all(*parts):
         total = parts[0]
         for part in parts[1:]:
             total = combine(total, part)
         return total
 
-    level = [dask.delayed(function)(block) for block in X.to_delayed().ravel()]
+    if not is_chunked(X):
+        return combine_all(*[function(X[start:start + rows], start) if with_start else
+                             function(X[start:start + rows])
+                             for start in range(0, max(len(X), 1), rows)])
+    import dask
+
+    level = _block_tasks(function, X, with_start)
     while len(level) > 1:
         level = [dask.delayed(combine_all)(*level[i:i + fan_in])
                  for i in range(0, len(level), fan_in)]
@@ -249,11 +263,12 @@ def largest_deviations(candidates: tuple, centre: np.ndarray, k: int) -> np.ndar
 HISTOGRAM_BINS = 4096
 
 
-def order_statistic(values, X, rank: float) -> np.ndarray:
+def order_statistic(values, X, rank: float, ranges: tuple | None = None) -> np.ndarray:
     """For each column j of ``values(block)`` (per-point, (b, p)), the value of rank ``rank``
     (0-based; a half-integer averages the two neighbours, as the median does) over all points,
     exactly: one pass for each column's range and histogram on a fixed grid, and one that
-    collects the few values in the bin holding the rank. Columns must be finite.
+    collects the few values in the bin holding the rank (two passes when the columns' ``ranges``,
+    (smallest, largest), are known from another). Columns must be finite.
 
     >>> import dask.array as da
     >>> V = np.random.default_rng(1).standard_normal((1001, 2))
@@ -262,7 +277,7 @@ def order_statistic(values, X, rank: float) -> np.ndarray:
     True
     """
     ranks = sorted({math.floor(rank), math.ceil(rank)})
-    lo, hi = column_ranges(values, X)
+    lo, hi = column_ranges(values, X) if ranges is None else ranges
     edges = [np.linspace(a, b, HISTOGRAM_BINS + 1) for a, b in zip(lo, hi)]
     cumulative = np.cumsum(reduce_blocks(lambda B: _histograms(values(B), edges), np.add, X),
                            axis=1)
@@ -286,11 +301,12 @@ def order_statistic(values, X, rank: float) -> np.ndarray:
 
 def column_ranges(values, X) -> tuple:
     """(smallest, largest) of each column of ``values(block)`` over all blocks."""
-    return reduce_blocks(lambda B: _column_range(values(B)),
+    return reduce_blocks(lambda B: column_range(values(B)),
                          lambda a, b: (np.minimum(a[0], b[0]), np.maximum(a[1], b[1])), X)
 
 
-def _column_range(V) -> tuple:
+def column_range(V) -> tuple:
+    """(smallest, largest) of each column of per-point values V (inf, -inf with no rows)."""
     V = _columns(V)
     if not len(V):
         return np.full(V.shape[1], np.inf), np.full(V.shape[1], -np.inf)
